@@ -1,0 +1,249 @@
+"""Draw the transcript paragraphs that annotators label (the sampling plan).
+
+The plan, in words (data/README.md repeats it with the resulting counts):
+
+1. Pool: every paragraph of ``transcripts-health.jsonl.gz``. The 2018 documents
+   (five, December) are pooled with 2019.
+2. Quotas per year, so that every year 2019-2025 is present and the 2025
+   (temporal test) slice is large enough to score each label.
+3. Within a year, half of the quota is a uniform random draw (this keeps the
+   realistic share of paragraphs with none of the four topics: COVID-19
+   epidemiology, greetings, politics), and the other half is split evenly over
+   four *keyword strata*, one per label, drawn from paragraphs that contain a
+   hint word of that label. Hint words only decide which paragraphs are read;
+   they never decide a label (every drawn paragraph is labeled by reading).
+4. At most ``MAX_PER_DOC`` paragraphs from any one document, so the sample
+   spreads over many conferences and speakers.
+5. Exact duplicates (after lowercasing, accent folding and dropping
+   punctuation) and near duplicates (half or more of the 8-word shingles
+   already drawn) are skipped: speeches repeat themselves, and repeated
+   paragraphs would waste annotation and leak across splits.
+6. The draw is shuffled and cut into batches; ``DOUBLE_N`` paragraphs drawn at
+   random from it are copied into separate batches for a second, independent
+   annotator (agreement study).
+
+Run: ``python scripts/sample_for_annotation.py --corpus ../shared/corpus``.
+Deterministic for a given seed and corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import re
+import unicodedata
+from collections import defaultdict
+from pathlib import Path
+
+SEED = 20261123
+MAX_PER_DOC = 8
+BATCH_SIZE = 250
+DOUBLE_N = 450
+DOUBLE_BATCH = 225
+YEAR_QUOTA = {
+    "2019": 450,
+    "2020": 550,
+    "2021": 500,
+    "2022": 450,
+    "2023": 450,
+    "2024": 450,
+    "2025": 650,
+}
+# Sampling hints only (accent-folded, lowercase substrings). Not labels.
+HINTS = {
+    "medicine_supply": [
+        "abasto",
+        "desabasto",
+        "medicamento",
+        "insumo",
+        "licitaci",
+        "compra consolidada",
+        "oxigeno",
+        "almacen",
+        "receta",
+        "farmac",
+        "birmex",
+        "jeringa",
+        "adquisici",
+        "dosis llegar",
+        "lote de vacuna",
+        "embarque",
+    ],
+    "human_resources": [
+        "contrataci",
+        "contratar",
+        "plazas",
+        "especialistas",
+        "enfermer",
+        "personal de salud",
+        "residen",
+        "becas",
+        "basifica",
+        "salario",
+        "sueldo",
+        "convocatoria",
+        "medicos cubanos",
+        "trabajadores de la salud",
+        "recursos humanos",
+        "formacion de medicos",
+    ],
+    "infrastructure": [
+        "construcci",
+        "rehabilita",
+        "obra",
+        "equipamiento",
+        "camas",
+        "tomograf",
+        "ventilador",
+        "quirofano",
+        "infraestructura",
+        "ampliaci",
+        "mantenimiento",
+        "reconversi",
+        "ambulancia",
+        "hospitales abandonados",
+        "inaugur",
+    ],
+    "governance": [
+        "convenio",
+        "federaliza",
+        "imss-bienestar",
+        "imss bienestar",
+        "presupuesto",
+        "acuerdo",
+        "coordinacion",
+        "ley ",
+        "decreto",
+        "reglament",
+        "insabi",
+        "adheri",
+        "auditor",
+        "corrupci",
+        "transparen",
+        "cofepris",
+        "regulaci",
+        "millones de pesos",
+    ],
+}
+
+
+def fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def norm_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9ñ]+", " ", fold(text)).strip()
+
+
+def shingles(text: str, n: int = 8) -> set[str]:
+    words = norm_key(text).split()
+    if len(words) < n:
+        return {" ".join(words)}
+    return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def load_pool(corpus: Path) -> list[dict]:
+    pool = []
+    with gzip.open(corpus / "transcripts-health.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            doc = json.loads(line)
+            year = max(doc["date"][:4], "2019")
+            para_idx = 0
+            for turn in doc["turns"]:
+                for text in turn["paragraphs"]:
+                    pool.append(
+                        {
+                            "id": f"{doc['doc_id']}:{para_idx}",
+                            "doc_id": doc["doc_id"],
+                            "para_idx": para_idx,
+                            "text": text,
+                            "date": doc["date"],
+                            "year": year,
+                            "speaker": turn["speaker"],
+                            "health_official": turn["health_official"],
+                        }
+                    )
+                    para_idx += 1
+    return pool
+
+
+def draw(pool: list[dict], rng: random.Random) -> list[dict]:
+    by_year: dict[str, list[dict]] = defaultdict(list)
+    for rec in pool:
+        by_year[rec["year"]].append(rec)
+    chosen: list[dict] = []
+    seen_keys: set[str] = set()
+    seen_shingles: set[str] = set()
+    per_doc: dict[str, int] = defaultdict(int)
+
+    def try_take(rec: dict, stratum: str) -> bool:
+        key = norm_key(rec["text"])
+        if key in seen_keys or per_doc[rec["doc_id"]] >= MAX_PER_DOC:
+            return False
+        sh = shingles(rec["text"])
+        if len(sh & seen_shingles) * 2 >= len(sh):
+            return False
+        seen_keys.add(key)
+        seen_shingles.update(sh)
+        per_doc[rec["doc_id"]] += 1
+        chosen.append({**rec, "stratum": stratum})
+        return True
+
+    for year in sorted(YEAR_QUOTA):
+        recs = by_year[year]
+        quota = YEAR_QUOTA[year]
+        per_label = quota // 8
+        for label, words in HINTS.items():
+            hits = [r for r in recs if any(w in fold(r["text"]) for w in words)]
+            rng.shuffle(hits)
+            taken = 0
+            for rec in hits:
+                if taken >= per_label:
+                    break
+                taken += try_take(rec, f"hint:{label}")
+        target = len([c for c in chosen if c["year"] == year])
+        target = quota - target
+        shuffled = recs[:]
+        rng.shuffle(shuffled)
+        taken = 0
+        for rec in shuffled:
+            if taken >= target:
+                break
+            taken += try_take(rec, "random")
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
+    parser.add_argument("--out", type=Path, default=Path("data/annotation"))
+    args = parser.parse_args(argv)
+    rng = random.Random(SEED)
+    chosen = draw(load_pool(args.corpus), rng)
+    rng.shuffle(chosen)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with open(args.out / "sample.jsonl", "w", encoding="utf-8") as fh:
+        for rec in chosen:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    batches = args.out / "batches"
+    batches.mkdir(exist_ok=True)
+    for i in range(0, len(chosen), BATCH_SIZE):
+        write_batch(batches / f"b{i // BATCH_SIZE + 1:02d}.txt", chosen[i : i + BATCH_SIZE])
+    double = rng.sample(chosen, DOUBLE_N)
+    for j in range(0, DOUBLE_N, DOUBLE_BATCH):
+        write_batch(batches / f"d{j // DOUBLE_BATCH + 1:02d}.txt", double[j : j + DOUBLE_BATCH])
+    print(f"drew {len(chosen)} paragraphs; {DOUBLE_N} copied for double annotation")
+
+
+def write_batch(path: Path, recs: list[dict]) -> None:
+    # Annotators see id and text only: no stratum, speaker or hint words.
+    with open(path, "w", encoding="utf-8") as fh:
+        for rec in recs:
+            fh.write(f"[{rec['id']}]\n{rec['text']}\n\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,553 @@
+"""The ``bulletin-clf`` command.
+
+Exit codes: 0 success; 1 some input files could not be tagged (the others
+were); 2 usage, config or data error; 3 the model could not be loaded;
+130 interrupted (partial output kept, continue with ``--resume``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._labels import LABELS
+from ._version import __version__
+from .errors import BulletinError, ConfigError, DataError, ModelLoadError
+
+EXIT_OK, EXIT_FILES_FAILED, EXIT_USAGE, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --- tag ----------------------------------------------------------------------
+
+
+def _threshold_arg(values: list[str] | None) -> float | dict[str, float] | None:
+    if not values:
+        return None
+    if len(values) == 1 and "=" not in values[0]:
+        return float(values[0])
+    out: dict[str, float] = {}
+    for v in values:
+        label, sep, num = v.partition("=")
+        if not sep or label not in LABELS:
+            raise argparse.ArgumentTypeError(
+                f"--threshold {v!r}: use a number or LABEL=NUMBER with LABEL in {', '.join(LABELS)}"
+            )
+        out[label] = float(num)
+    return out
+
+
+def add_tag_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "tag",
+        help="tag every paragraph of release files (txt, md, html, pdf, docx)",
+        description="Tag every paragraph of release files with its topics. Folders are searched "
+        "recursively. Output: one JSON object per paragraph (source, doc_id, para_idx, text, labels, scores).",
+        epilog="examples:\n  bulletin-clf tag releases/ --out tagged.jsonl --summary summary.csv\n"
+        "  bulletin-clf tag a.pdf b.docx --format csv --threshold governance=0.6\n"
+        "  bulletin-clf tag releases/ --out tagged.jsonl --resume   # after an interruption",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
+    p.add_argument(
+        "--format",
+        choices=("jsonl", "csv", "parquet"),
+        default="jsonl",
+        help="output format (default: jsonl)",
+    )
+    p.add_argument("--out", metavar="FILE", help="output file (default: stdout; required for parquet)")
+    p.add_argument("--summary", metavar="FILE", help="also write one row per document (CSV) to FILE")
+    p.add_argument(
+        "--html", metavar="FILE", help="also write an HTML report with per-release topics and trends"
+    )
+    p.add_argument(
+        "--threshold",
+        action="append",
+        metavar="X|LABEL=X",
+        help="decision threshold for all labels, or per label (repeatable)",
+    )
+    p.add_argument(
+        "--explain", type=int, default=0, metavar="K", help="add the top K terms behind each predicted label"
+    )
+    p.add_argument(
+        "--resume", action="store_true", help="continue an interrupted run: keep documents already in --out"
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: 1 for small inputs, all cores for large)",
+    )
+    p.add_argument(
+        "--max-mb", type=float, default=64, metavar="MB", help="refuse files larger than this (default: 64)"
+    )
+    p.add_argument("--include-dropped", action="store_true", help="print dropped boilerplate lines to stderr")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.set_defaults(run=run_tag)
+
+
+def _record(doc: Any, para: Any) -> dict[str, Any]:
+    rec = {
+        "source": doc.path,
+        "doc_id": doc.doc_id,
+        "para_idx": para.index,
+        "text": para.text,
+        "labels": list(para.labels),
+        "scores": para.scores,
+    }
+    if para.terms is not None:
+        rec["terms"] = para.terms
+    return rec
+
+
+def _read_output(path: Path, fmt: str) -> list[dict[str, Any]]:
+    """Records of an earlier output file, in any of the output formats."""
+    try:
+        if fmt == "jsonl":
+            return [
+                json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+            ]
+        if fmt == "csv":
+            with open(path, encoding="utf-8", newline="") as fh:
+                return [_from_row(row) for row in csv.DictReader(fh)]
+        import pyarrow.parquet as pq
+
+        return [_from_row(row) for row in pq.read_table(path).to_pylist()]
+    except (OSError, ValueError, KeyError) as exc:
+        raise BulletinError(f"{path}: cannot resume from this file ({type(exc).__name__}: {exc})") from None
+
+
+def _from_row(row: dict[str, Any]) -> dict[str, Any]:
+    labels = row["labels"]
+    if isinstance(labels, str):
+        labels = [x for x in labels.split(";") if x]
+    return {
+        "source": row["source"],
+        "doc_id": row["doc_id"],
+        "para_idx": int(row["para_idx"]),
+        "text": row["text"],
+        "labels": list(labels),
+        "scores": {label: round(float(row[f"score_{label}"]), 4) for label in LABELS},
+    }
+
+
+def _resume_state(
+    out: Path, fmt: str, partial: Path, progress_file: Path
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """Records to keep and documents to skip: the finished output, plus the
+    documents an interrupted run completed (listed in the progress file)."""
+    kept = _read_output(out, fmt) if out.exists() else []
+    done = {r["doc_id"] for r in kept}
+    if partial.exists() and progress_file.exists():
+        finished = set(progress_file.read_text(encoding="utf-8").split()) - done
+        for line in partial.read_text(encoding="utf-8").splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a record cut by a kill; its document is not in `finished`
+            if rec.get("doc_id") in finished:
+                kept.append(rec)
+        done |= finished
+    return kept, done
+
+
+def run_tag(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from .tag import load, tag_files
+
+    thresholds = _threshold_arg(args.threshold)
+    if args.format == "parquet" and not args.out:
+        raise BulletinError("--format parquet needs --out FILE")
+    if args.resume and not args.out:
+        raise BulletinError("--resume needs --out FILE")
+    out = Path(args.out) if args.out else None
+    if out is not None and not out.parent.is_dir():
+        raise BulletinError(f"{out}: folder {out.parent} does not exist")
+    tagger = load(args.model, thresholds=thresholds)
+    done: set[str] = set()
+    progress_fh: TextIO | None = None
+    if out is not None:
+        # Records go to OUT.partial (JSON Lines, flushed per document) and the
+        # ids of finished documents to OUT.progress; OUT itself is only
+        # replaced, atomically, when the run completes.
+        partial = out.with_name(out.name + ".partial")
+        progress_file = out.with_name(out.name + ".progress")
+        kept: list[dict[str, Any]] = []
+        if args.resume:
+            kept, done = _resume_state(out, args.format, partial, progress_file)
+        sink: TextIO = open(partial, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed below
+        sink.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
+        sink.flush()
+        progress_fh = open(progress_file, "w", encoding="utf-8")  # noqa: SIM115
+        progress_fh.write("".join(f"{d}\n" for d in sorted(done)))
+        progress_fh.flush()
+    else:
+        sink = sys.stdout
+    csv_writer = None
+    if out is None and args.format == "csv":
+        csv_writer = csv.writer(sink)
+        csv_writer.writerow(CSV_HEADER)
+    failed = n_docs = 0
+    bar = tqdm(desc="tagging", unit="file", disable=True if args.no_progress else None, file=sys.stderr)
+    try:
+        for doc in tag_files(
+            args.paths,
+            tagger=tagger,
+            explain=args.explain,
+            n_jobs=args.jobs,
+            skip_doc_ids=frozenset(done),
+            max_bytes=int(args.max_mb * 2**20),
+            debug=args.debug,
+        ):
+            bar.update(1)
+            for w in doc.warnings:
+                bar.clear()
+                _err(f"warning: {w}")
+            if args.include_dropped:
+                for d in doc.dropped:
+                    _err(f"dropped: {doc.path}: {d.reason}: {d.text[:80]}")
+            if doc.error:
+                failed += 1
+                bar.clear()
+                _err(f"error: {doc.error}")
+                continue
+            n_docs += 1
+            if csv_writer is not None:
+                csv_writer.writerows(_csv_row(_record(doc, p)) for p in doc.paragraphs)
+            else:
+                sink.write(
+                    "".join(json.dumps(_record(doc, p), ensure_ascii=False) + "\n" for p in doc.paragraphs)
+                )
+            sink.flush()
+            if progress_fh is not None:
+                progress_fh.write(f"{doc.doc_id}\n")
+                progress_fh.flush()
+    except KeyboardInterrupt:
+        bar.close()
+        if out is not None and progress_fh is not None:
+            sink.close()
+            progress_fh.close()
+            _err(f"interrupted: {n_docs} documents saved in {partial}; rerun with --resume to continue")
+        else:
+            _err("interrupted")
+        return EXIT_INTERRUPTED
+    bar.close()
+    if out is not None and progress_fh is not None:
+        sink.close()
+        progress_fh.close()
+        if args.summary or args.html:
+            _write_extras(_read_output(partial, "jsonl"), args)
+        _finalize(partial, out, args.format)
+        progress_file.unlink(missing_ok=True)
+    _err(f"tagged {n_docs} documents" + (f"; {failed} files failed" if failed else ""))
+    return EXIT_FILES_FAILED if failed else EXIT_OK
+
+
+CSV_HEADER = ["source", "doc_id", "para_idx", "text", "labels", *[f"score_{label}" for label in LABELS]]
+
+
+def _csv_row(rec: dict[str, Any]) -> list[Any]:
+    return [
+        rec["source"],
+        rec["doc_id"],
+        rec["para_idx"],
+        rec["text"],
+        ";".join(rec["labels"]),
+        *[rec["scores"][label] for label in LABELS],
+    ]
+
+
+def _finalize(partial: Path, out: Path, fmt: str) -> None:
+    """Turn the JSON Lines partial file into the requested format, atomically."""
+    from .persist import atomic_write_bytes
+
+    if fmt == "jsonl":
+        os.replace(partial, out)
+        return
+    records = _read_output(partial, "jsonl")
+    if fmt == "csv":
+        buf = io.StringIO(newline="")
+        w = csv.writer(buf)
+        w.writerow(CSV_HEADER)
+        w.writerows(_csv_row(rec) for rec in records)
+        atomic_write_bytes(out, buf.getvalue().encode("utf-8"))
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.table(
+            {
+                "source": [r["source"] for r in records],
+                "doc_id": [r["doc_id"] for r in records],
+                "para_idx": pa.array([r["para_idx"] for r in records], pa.int32()),
+                "text": [r["text"] for r in records],
+                "labels": pa.array([r["labels"] for r in records], pa.list_(pa.string())),
+                **{
+                    f"score_{label}": pa.array([r["scores"][label] for r in records], pa.float64())
+                    for label in LABELS
+                },
+            }
+        )
+        tmp = out.with_name(f".{out.name}.tmp")
+        pq.write_table(table, tmp)
+        os.replace(tmp, out)
+    partial.unlink()
+
+
+def _write_extras(records: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    from .persist import atomic_write_bytes
+    from .report import summarize, write_html_report
+
+    if args.summary:
+        rows = summarize(records)
+        buf = io.StringIO(newline="")
+        cols = ["source", "doc_id", "date", "paragraphs", *LABELS, "other", "main_topic"]
+        w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+        atomic_write_bytes(Path(args.summary), buf.getvalue().encode("utf-8"))
+    if args.html:
+        write_html_report(records, Path(args.html))
+
+
+# --- train / evaluate / explain / compare -------------------------------------------
+
+
+def add_train_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a model from a YAML experiment config",
+        description="Train from an experiment config and write a model directory "
+        "(model.joblib, manifest.json, metrics.json, report.md, plots).",
+    )
+    p.add_argument("config", help="experiments/NAME.yaml")
+    p.add_argument("--out", metavar="DIR", help="model directory (default: runs/NAME)")
+    p.add_argument("--data-dir", metavar="DIR", help="labeled data directory (default: ./data)")
+    p.add_argument(
+        "--no-cv",
+        action="store_true",
+        help="skip cross-validation (faster; thresholds fixed or from validation)",
+    )
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(run=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .train import train
+
+    cfg = load_config(args.config)
+    out = Path(args.out) if args.out else Path("runs") / cfg.name
+    result = train(cfg, out, data_dir=args.data_dir, progress=not args.no_progress, cv=not args.no_cv)
+    m = result.metrics
+    parts = [
+        f"{s} macro-F1 {m[s]['macro']['f1']:.3f}" for s in ("validation", "test", "temporal_test") if s in m
+    ]
+    if "cv" in m:
+        parts.insert(0, f"CV macro-F1 {m['cv']['mean']:.3f} ± {m['cv']['std']:.3f}")
+    print(f"{cfg.name}: " + "; ".join(parts) + f" -> {out}")
+    return EXIT_OK
+
+
+def add_evaluate_parser(sub: Any) -> None:
+    p = sub.add_parser("evaluate", help="re-score a saved model on a labeled split")
+    p.add_argument("model_dir")
+    p.add_argument("--split", default="test", choices=("validation", "test", "temporal_test"))
+    p.add_argument("--data-dir", metavar="DIR")
+    p.set_defaults(run=run_evaluate)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from .train import evaluate
+
+    m = evaluate(args.model_dir, args.split, data_dir=args.data_dir)
+    print(f"{args.split} (n={m['n']})")
+    for label, v in m["per_label"].items():
+        print(
+            f"  {label:16s} P {v['precision']:.3f}  R {v['recall']:.3f}  F1 {v['f1']:.3f}  support {v['support']}"
+        )
+    print(
+        f"  {'macro':16s} P {m['macro']['precision']:.3f}  R {m['macro']['recall']:.3f}  F1 {m['macro']['f1']:.3f}"
+    )
+    print(
+        f"  {'micro':16s} P {m['micro']['precision']:.3f}  R {m['micro']['recall']:.3f}  F1 {m['micro']['f1']:.3f}"
+    )
+    return EXIT_OK
+
+
+def add_explain_parser(sub: Any) -> None:
+    p = sub.add_parser("explain", help="list the strongest features of each label")
+    p.add_argument("model_dir", nargs="?", help="model directory (default: the shipped model)")
+    p.add_argument("--top", type=int, default=20)
+    p.add_argument("--text", help="instead, explain the labels of this paragraph")
+    p.set_defaults(run=run_explain)
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from .tag import load
+
+    tagger = load(args.model_dir)
+    if args.text:
+        para = tagger.tag_paragraphs([args.text], explain=args.top)[0]
+        print("labels:", ", ".join(para.labels) or "other")
+        for label, s in para.scores.items():
+            terms = ", ".join((para.terms or {}).get(label, []))
+            print(f"  {label:16s} {s:.3f}  {terms}")
+        return EXIT_OK
+    for label, feats in tagger.top_features(args.top).items():
+        print(f"{label}:")
+        print("  " + ", ".join(f"{name} ({w:+.2f})" for name, w in feats))
+    return EXIT_OK
+
+
+def add_compare_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="train several configs and write a results table",
+        description="Train every config on the training split, score it, write "
+        "RESULTS.md, and (with --select) write the default config for the best "
+        "validation macro-F1.",
+    )
+    p.add_argument("configs", nargs="+")
+    p.add_argument("--results", default="experiments/RESULTS.md")
+    p.add_argument("--runs", default="runs", help="where model directories go")
+    p.add_argument("--select", metavar="YAML", help="write the chosen default config here")
+    p.add_argument("--data-dir", metavar="DIR")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(run=run_compare)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from .experiments import compare
+
+    compare(
+        args.configs,
+        results=Path(args.results),
+        runs=Path(args.runs),
+        select=Path(args.select) if args.select else None,
+        data_dir=args.data_dir,
+        progress=not args.no_progress,
+    )
+    print(f"wrote {args.results}")
+    return EXIT_OK
+
+
+# --- data ------------------------------------------------------------------
+
+
+def add_data_parser(sub: Any) -> None:
+    p = sub.add_parser("data", help="check or export the labeled dataset")
+    dsub = p.add_subparsers(dest="data_command", required=True, metavar="{check,parquet}")
+    c = dsub.add_parser("check", help="validate schema, labels, duplicates and split leakage")
+    c.add_argument("--data-dir", metavar="DIR")
+    c.set_defaults(run=run_data_check)
+    q = dsub.add_parser("parquet", help="write data/parquet/SPLIT.parquet from the JSON Lines files")
+    q.add_argument("--data-dir", metavar="DIR")
+    q.set_defaults(run=run_data_parquet)
+
+
+def run_data_check(args: argparse.Namespace) -> int:
+    from .data import check_data
+
+    counts = check_data(args.data_dir)
+    print("ok: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return EXIT_OK
+
+
+def run_data_parquet(args: argparse.Namespace) -> int:
+    from .data import default_data_dir, load_dataset
+
+    d = Path(args.data_dir) if args.data_dir else default_data_dir()
+    ds = load_dataset(d)
+    (d / "parquet").mkdir(exist_ok=True)
+    for split, dset in ds.items():
+        dset.to_parquet(str(d / "parquet" / f"{split}.parquet"))
+    print(f"wrote {d / 'parquet'}")
+    return EXIT_OK
+
+
+def add_report_parser(sub: Any) -> None:
+    p = sub.add_parser("report", help="summaries and an HTML report from a tagged JSON Lines file")
+    p.add_argument("tagged", help="output of 'bulletin-clf tag' (JSON Lines)")
+    p.add_argument("--summary", metavar="CSV")
+    p.add_argument("--html", metavar="FILE")
+    p.set_defaults(run=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from .report import read_jsonl_records
+
+    if not args.summary and not args.html:
+        raise BulletinError("report: give --summary and/or --html")
+    try:
+        records = read_jsonl_records(Path(args.tagged))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BulletinError(f"{args.tagged}: cannot read tagged records ({exc})") from None
+    _write_extras(records, args)
+    return EXIT_OK
+
+
+# --- main ------------------------------------------------------------------
+
+SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (
+    add_tag_parser,
+    add_train_parser,
+    add_evaluate_parser,
+    add_explain_parser,
+    add_compare_parser,
+    add_data_parser,
+    add_report_parser,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bulletin-clf",
+        description="Tag paragraphs of Mexican health-sector press releases by topic: "
+        "medicine_supply, human_resources, infrastructure, governance (or none: 'other').",
+        epilog="exit codes: 0 ok; 1 some files failed; 2 usage/config/data error; "
+        "3 model cannot be loaded; 130 interrupted",
+    )
+    parser.add_argument("--version", action="version", version=f"bulletin-clf {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = getattr(args, "debug", False)
+    try:
+        return int(args.run(args))
+    except ModelLoadError as exc:
+        _err(f"error: {exc}")
+        return EXIT_MODEL
+    except (ConfigError, DataError, BulletinError, argparse.ArgumentTypeError, ValueError) as exc:
+        if debug:
+            traceback.print_exc()
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,340 @@
+"""Stage 6: tagging, as a Python API and in batches over files.
+
+``load()`` gives a :class:`Tagger` around a saved model (the shipped default
+when no path is given). ``tag_files()`` streams one :class:`TaggedDocument`
+per input file, turning every per-file failure into an ``error`` string
+instead of an exception, so one bad file never stops a batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import traceback
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._labels import LABELS
+from .errors import BulletinError, ModelLoadError, ReadError
+from .read import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, read_text
+from .segment import DroppedLine, segment
+
+
+@dataclass(frozen=True)
+class TaggedParagraph:
+    """One paragraph with its topics.
+
+    ``labels`` is empty when the paragraph is about none of the four topics;
+    ``scores`` maps every label to its score in [0, 1]; ``terms`` (only when
+    asked for) maps each predicted label to the terms that pushed it most.
+    """
+
+    index: int
+    text: str
+    labels: tuple[str, ...]
+    scores: dict[str, float]
+    terms: dict[str, list[str]] | None = None
+
+
+@dataclass
+class TaggedDocument:
+    """The result for one input file; ``error`` is set when it could not be tagged."""
+
+    path: str
+    doc_id: str | None = None
+    paragraphs: list[TaggedParagraph] = field(default_factory=list)
+    dropped: list[DroppedLine] = field(default_factory=list)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _default_model_dir() -> Path:
+    return Path(str(resources.files("bulletin_clf").joinpath("models/default")))
+
+
+class Tagger:
+    """A loaded model: predicts topics for paragraphs and whole texts.
+
+    Build one with :func:`bulletin_clf.load`.
+    """
+
+    def __init__(self, model: Any, manifest: Mapping[str, Any], *, thresholds: Any = None) -> None:
+        self._model = model
+        self.manifest = dict(manifest)
+        self.thresholds = np.array(model.thresholds_, dtype=np.float64)
+        if thresholds is not None:
+            self.thresholds = _resolve_thresholds(thresholds, self.thresholds)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The four label names, in the column order of :meth:`predict_proba`."""
+        return LABELS
+
+    def predict_proba(self, paragraphs: Sequence[str]) -> np.ndarray:
+        """Scores of shape ``(n, 4)`` in :attr:`labels` order."""
+        if isinstance(paragraphs, str):
+            raise TypeError("predict_proba expects a sequence of paragraphs, not one string")
+        return np.asarray(self._model.predict_proba(list(paragraphs)))
+
+    def predict(self, paragraphs: Sequence[str]) -> list[tuple[str, ...]]:
+        """The label set of each paragraph (empty tuple: none of the four)."""
+        proba = self.predict_proba(paragraphs)
+        return [tuple(LABELS[j] for j in np.flatnonzero(row >= self.thresholds)) for row in proba]
+
+    def tag_text(self, text: str, *, explain: int = 0) -> list[TaggedParagraph]:
+        """Segment a release's text into paragraphs and tag each one.
+
+        Args:
+            text: the whole text of a release.
+            explain: when > 0, add this many top contributing terms per
+                predicted label.
+        """
+        return self.tag_paragraphs(segment(text).paragraphs, explain=explain)
+
+    def tag_paragraphs(self, paragraphs: Sequence[str], *, explain: int = 0) -> list[TaggedParagraph]:
+        proba = self.predict_proba(paragraphs)
+        out = []
+        for i, (text, row) in enumerate(zip(paragraphs, proba, strict=False)):
+            labels = tuple(LABELS[j] for j in np.flatnonzero(row >= self.thresholds))
+            terms = self.explain(text, top=explain, labels=labels) if explain > 0 else None
+            scores = {label: round(float(s), 4) for label, s in zip(LABELS, row, strict=False)}
+            out.append(TaggedParagraph(index=i, text=text, labels=labels, scores=scores, terms=terms))
+        return out
+
+    def explain(
+        self, paragraph: str, *, top: int = 5, labels: Sequence[str] | None = None
+    ) -> dict[str, list[str]]:
+        """The terms of ``paragraph`` that add most to each label's score."""
+        weights = self._weights()
+        if weights is None:
+            return {}
+        names, W = weights
+        X = self._model.pipeline_.named_steps["features"].transform([paragraph]).tocsr()
+        out = {}
+        for label in labels if labels is not None else LABELS:
+            j = LABELS.index(label)
+            contrib = X.data * W[j, X.indices]
+            order = np.argsort(-contrib)[:top]
+            out[label] = [str(names[X.indices[k]]) for k in order if contrib[k] > 0]
+        return out
+
+    def top_features(self, top: int = 20) -> dict[str, list[tuple[str, float]]]:
+        """The strongest positive features of each label in the whole model."""
+        weights = self._weights()
+        if weights is None:
+            raise BulletinError("this model has no linear weights to explain (a baseline?)")
+        names, W = weights
+        return {
+            label: [(str(names[k]), round(float(W[j, k]), 4)) for k in np.argsort(-W[j])[:top]]
+            for j, label in enumerate(LABELS)
+        }
+
+    def _weights(self) -> tuple[np.ndarray, np.ndarray] | None:
+        if not hasattr(self, "_weights_cache"):
+            from .model import linear_weights
+
+            self._weights_cache = linear_weights(self._model)
+        return self._weights_cache
+
+    def __repr__(self) -> str:
+        return (
+            f"Tagger(name={self.manifest.get('name')!r}, thresholds={np.round(self.thresholds, 3).tolist()})"
+        )
+
+
+def _resolve_thresholds(spec: Any, current: np.ndarray) -> np.ndarray:
+    out = current.copy()
+    if isinstance(spec, (int, float)):
+        out[:] = float(spec)
+    elif isinstance(spec, Mapping):
+        for label, value in spec.items():
+            if label not in LABELS:
+                raise ValueError(f"threshold for unknown label {label!r}; labels are {', '.join(LABELS)}")
+            out[LABELS.index(label)] = float(value)
+    else:
+        arr = np.asarray(spec, dtype=np.float64)
+        if arr.shape != (len(LABELS),):
+            raise ValueError(f"thresholds must be one number, a label mapping, or {len(LABELS)} numbers")
+        out = arr
+    if not ((out > 0) & (out < 1)).all():
+        raise ValueError(f"thresholds must be in (0, 1), got {out.tolist()}")
+    return out
+
+
+def load(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    thresholds: float | Mapping[str, float] | Sequence[float] | None = None,
+    allow_version_mismatch: bool = False,
+) -> Tagger:
+    """Load a model directory (default: the model shipped with the package).
+
+    The directory's manifest is checked (file hashes, format and library
+    versions) before anything is unpickled; see :mod:`bulletin_clf.persist`.
+    Only load models you trust: joblib files can run code when loaded.
+    """
+    from .persist import load_model
+
+    directory = Path(path) if path is not None else _default_model_dir()
+    if path is None and not (directory / "manifest.json").is_file():
+        raise ModelLoadError(
+            f"{directory}: the shipped default model is missing; reinstall bulletin-clf or pass a model directory"
+        )
+    model, manifest = load_model(directory, allow_version_mismatch=allow_version_mismatch)
+    return Tagger(model, manifest, thresholds=thresholds)
+
+
+# --- batches of files ---------------------------------------------------------
+
+
+def iter_input_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[Path, str | None]]:
+    """Expand files and folders (recursively, sorted) into ``(path, problem)``.
+
+    Folders contribute only supported file types; a missing path, an
+    unreadable folder or a symlink loop yields a problem for that path.
+    """
+    for raw in paths:
+        p = Path(raw)
+        if p.is_symlink() and not p.exists():
+            yield p, "broken symbolic link"
+        elif not p.exists():
+            yield p, "no such file or directory"
+        elif p.is_dir():
+            yield from _walk(p, set())
+        else:
+            yield p, None
+
+
+def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[tuple[Path, str | None]]:
+    try:
+        st = folder.stat()
+    except OSError as exc:
+        yield folder, f"cannot open folder ({exc.strerror})"
+        return
+    key = (st.st_dev, st.st_ino)
+    if key in seen:
+        yield folder, "symbolic link loop; folder skipped"
+        return
+    seen = seen | {key}
+    try:
+        entries = sorted(folder.iterdir(), key=lambda e: e.name)
+    except OSError as exc:
+        yield folder, f"cannot list folder ({exc.strerror})"
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir():
+                yield from _walk(entry, seen)
+            elif entry.is_symlink() and not entry.exists():
+                yield entry, "broken symbolic link"
+            elif entry.suffix.lower() in SUPPORTED_SUFFIXES:
+                yield entry, None
+        except OSError as exc:
+            yield entry, f"cannot inspect ({exc.strerror})"
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def spanish_share(text: str) -> float:
+    """Share of word tokens that are Spanish stop words (about 0.4 in Spanish prose)."""
+    from .features import spanish_stop_words
+
+    words = _WORD.findall(text[:20000].lower())
+    if not words:
+        return 0.0
+    stops = spanish_stop_words()
+    return sum(w in stops for w in words) / len(words)
+
+
+def tag_document(
+    tagger: Tagger, path: Path, *, explain: int = 0, max_bytes: int = DEFAULT_MAX_BYTES, debug: bool = False
+) -> TaggedDocument:
+    """Read, segment and tag one file; never raises for a bad file."""
+    doc = TaggedDocument(path=str(path))
+    try:
+        text = read_text(path, max_bytes=max_bytes)
+        doc.doc_id = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        seg = segment(text)
+        doc.dropped = seg.dropped
+        if not seg.paragraphs:
+            doc.error = f"{path}: no content paragraphs (only boilerplate or empty)"
+            return doc
+        if len(text) >= 200 and spanish_share(text) < 0.12:
+            doc.warnings.append(f"{path}: text does not look like Spanish; topics may be meaningless")
+        doc.paragraphs = tagger.tag_paragraphs(seg.paragraphs, explain=explain)
+    except ReadError as exc:
+        doc.error = str(exc)
+    except Exception as exc:  # a bug must not stop the batch; report it per file
+        doc.error = f"{path}: internal error ({type(exc).__name__}: {exc})"
+        if debug:
+            doc.error += "\n" + traceback.format_exc()
+    return doc
+
+
+def _tag_chunk(
+    tagger: Tagger, paths: list[tuple[Path, str | None]], kwargs: dict[str, Any]
+) -> list[TaggedDocument]:
+    return [
+        TaggedDocument(path=str(p), error=f"{p}: {problem}") if problem else tag_document(tagger, p, **kwargs)
+        for p, problem in paths
+    ]
+
+
+def tag_files(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    tagger: Tagger | None = None,
+    thresholds: float | Mapping[str, float] | None = None,
+    explain: int = 0,
+    n_jobs: int | None = None,
+    skip_doc_ids: frozenset[str] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    debug: bool = False,
+) -> Iterator[TaggedDocument]:
+    """Tag many files, yielding one :class:`TaggedDocument` per file, in order.
+
+    Args:
+        paths: files and folders (searched recursively for supported types).
+        tagger: a loaded :class:`Tagger`; the shipped model when ``None``.
+        thresholds: override decision thresholds (one value or per label).
+        explain: top contributing terms per predicted label (0: none).
+        n_jobs: worker processes. ``None`` picks 1 for small inputs and every
+            core for large ones (>= 64 files).
+        skip_doc_ids: documents to skip (already tagged, for resuming).
+        max_bytes: files larger than this are refused.
+
+    Memory stays flat: files are processed in chunks as the caller consumes
+    the results.
+    """
+    if tagger is None:
+        tagger = load(thresholds=thresholds)
+    elif thresholds is not None:
+        tagger = Tagger(tagger._model, tagger.manifest, thresholds=thresholds)
+    kwargs = {"explain": explain, "max_bytes": max_bytes, "debug": debug}
+    files = list(iter_input_files(paths))
+    workers = n_jobs if n_jobs is not None else (os.cpu_count() or 1 if len(files) >= 64 else 1)
+    if workers == -1:
+        workers = os.cpu_count() or 1
+    results: Iterable[list[TaggedDocument]]
+    if workers <= 1:
+        results = (_tag_chunk(tagger, [item], kwargs) for item in files)
+    else:
+        from joblib import Parallel, delayed
+
+        size = max(8, min(256, len(files) // (workers * 4) or 1))
+        chunks = [files[i : i + size] for i in range(0, len(files), size)]
+        results = Parallel(n_jobs=workers, return_as="generator", pre_dispatch="2*n_jobs")(
+            delayed(_tag_chunk)(tagger, chunk, kwargs) for chunk in chunks
+        )
+    for chunk in results:
+        for doc in chunk:
+            if skip_doc_ids and doc.doc_id in skip_doc_ids:
+                continue
+            yield doc
