@@ -23,6 +23,8 @@ The plan, in words (data/README.md repeats it with the resulting counts):
    annotator (agreement study).
 
 Run: ``python scripts/sample_for_annotation.py --corpus ../shared/corpus``.
+Round 2 (``sample_round2.jsonl``, batches ``r*``) continues the same draw with
+new quotas, skipping everything round 1 took.
 Deterministic for a given seed and corpus.
 """
 
@@ -51,6 +53,7 @@ YEAR_QUOTA = {
     "2024": 450,
     "2025": 650,
 }
+ROUND2_QUOTA = {"2019": 70, "2020": 70, "2021": 70, "2022": 70, "2023": 70, "2024": 70, "2025": 80}
 # Sampling hints only (accent-folded, lowercase substrings). Not labels.
 HINTS = {
     "medicine_supply": [
@@ -164,20 +167,28 @@ def load_pool(corpus: Path) -> list[dict]:
                             "year": year,
                             "speaker": turn["speaker"],
                             "health_official": turn["health_official"],
+                            "folded": fold(text),
                         }
                     )
                     para_idx += 1
     return pool
 
 
-def draw(pool: list[dict], rng: random.Random) -> list[dict]:
+class DrawState:
+    """What earlier rounds took: later rounds skip it and its near duplicates."""
+
+    def __init__(self) -> None:
+        self.seen_keys: set[str] = set()
+        self.seen_shingles: set[str] = set()
+        self.per_doc: dict[str, int] = defaultdict(int)
+
+
+def draw(pool: list[dict], rng: random.Random, quotas: dict[str, int], state: DrawState) -> list[dict]:
     by_year: dict[str, list[dict]] = defaultdict(list)
     for rec in pool:
         by_year[rec["year"]].append(rec)
     chosen: list[dict] = []
-    seen_keys: set[str] = set()
-    seen_shingles: set[str] = set()
-    per_doc: dict[str, int] = defaultdict(int)
+    seen_keys, seen_shingles, per_doc = state.seen_keys, state.seen_shingles, state.per_doc
 
     def try_take(rec: dict, stratum: str) -> bool:
         key = norm_key(rec["text"])
@@ -189,15 +200,15 @@ def draw(pool: list[dict], rng: random.Random) -> list[dict]:
         seen_keys.add(key)
         seen_shingles.update(sh)
         per_doc[rec["doc_id"]] += 1
-        chosen.append({**rec, "stratum": stratum})
+        chosen.append({k: v for k, v in rec.items() if k != "folded"} | {"stratum": stratum})
         return True
 
-    for year in sorted(YEAR_QUOTA):
+    for year in sorted(quotas):
         recs = by_year[year]
-        quota = YEAR_QUOTA[year]
+        quota = quotas[year]
         per_label = quota // 8
         for label, words in HINTS.items():
-            hits = [r for r in recs if any(w in fold(r["text"]) for w in words)]
+            hits = [r for r in recs if any(w in r["folded"] for w in words)]
             rng.shuffle(hits)
             taken = 0
             for rec in hits:
@@ -222,7 +233,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("data/annotation"))
     args = parser.parse_args(argv)
     rng = random.Random(SEED)
-    chosen = draw(load_pool(args.corpus), rng)
+    pool = load_pool(args.corpus)
+    state = DrawState()
+    chosen = draw(pool, rng, YEAR_QUOTA, state)
     rng.shuffle(chosen)
     args.out.mkdir(parents=True, exist_ok=True)
     with open(args.out / "sample.jsonl", "w", encoding="utf-8") as fh:
@@ -235,7 +248,16 @@ def main(argv: list[str] | None = None) -> None:
     double = rng.sample(chosen, DOUBLE_N)
     for j in range(0, DOUBLE_N, DOUBLE_BATCH):
         write_batch(batches / f"d{j // DOUBLE_BATCH + 1:02d}.txt", double[j : j + DOUBLE_BATCH])
-    print(f"drew {len(chosen)} paragraphs; {DOUBLE_N} copied for double annotation")
+    # Round 2, drawn after round 1 was under way to add training data: same
+    # plan, new paragraphs only (round 1 and its near duplicates excluded).
+    extra = draw(pool, rng, ROUND2_QUOTA, state)
+    rng.shuffle(extra)
+    with open(args.out / "sample_round2.jsonl", "w", encoding="utf-8") as fh:
+        for rec in extra:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    for i in range(0, len(extra), BATCH_SIZE):
+        write_batch(batches / f"r{i // BATCH_SIZE + 1:02d}.txt", extra[i : i + BATCH_SIZE])
+    print(f"drew {len(chosen)} paragraphs; {DOUBLE_N} copied for double annotation; round 2: {len(extra)}")
 
 
 def write_batch(path: Path, recs: list[dict]) -> None:
