@@ -1,0 +1,155 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bulletin_clf import cli
+from bulletin_clf.cli import main
+
+RELEASE_A = "La convocatoria ofrece plazas para médicos especialistas.\n\nSe distribuyeron medicamentos a los almacenes.\n"
+RELEASE_B = "El gobierno firmó el convenio de adhesión al IMSS-Bienestar.\n\nMuchas gracias, buenas tardes.\n"
+
+
+@pytest.fixture
+def releases(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.txt").write_text(RELEASE_A, encoding="utf-8")
+    (d / "b.md").write_text(RELEASE_B, encoding="utf-8")
+    return d
+
+
+def _lines(path):
+    return [json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines()]
+
+
+def test_help_for_every_subcommand(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    top = capsys.readouterr().out
+    for sub in ("tag", "train", "evaluate", "explain", "compare", "data", "report"):
+        assert sub in top
+        with pytest.raises(SystemExit):
+            main([sub, "--help"])
+        assert "usage: bulletin-clf " + sub in capsys.readouterr().out
+
+
+def test_installed_command_runs():
+    exe = Path(sys.executable).parent / "bulletin-clf"
+    out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("bulletin-clf ")
+
+
+def test_tag_jsonl_to_stdout(releases, tiny_model_dir, capsys):
+    assert main(["tag", str(releases), "--model", str(tiny_model_dir), "--no-progress"]) == 0
+    recs = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [(Path(r["source"]).name, r["para_idx"]) for r in recs] == [("a.txt", 0), ("a.txt", 1), ("b.md", 0), ("b.md", 1)]
+    assert recs[0]["labels"] == ["human_resources"]
+    assert set(recs[0]["scores"]) == {"medicine_supply", "human_resources", "infrastructure", "governance"}
+
+
+def test_tag_outputs_are_atomic_deterministic_and_in_every_format(releases, tiny_model_dir, tmp_path):
+    out1, out2 = tmp_path / "o1.jsonl", tmp_path / "o2.jsonl"
+    for out in (out1, out2):
+        assert main(["tag", str(releases), "--model", str(tiny_model_dir), "--out", str(out), "--no-progress",
+                     "--summary", str(tmp_path / "s.csv"), "--html", str(tmp_path / "r.html")]) == 0
+    assert out1.read_bytes() == out2.read_bytes()
+    assert not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob("*.progress"))
+    assert "main_topic" in (tmp_path / "s.csv").read_text()
+    assert (tmp_path / "r.html").read_text().startswith("<!doctype html>")
+    csv_out = tmp_path / "o.csv"
+    assert main(["tag", str(releases), "--model", str(tiny_model_dir), "--out", str(csv_out), "--format", "csv", "--no-progress"]) == 0
+    assert csv_out.read_text().splitlines()[0].startswith("source,doc_id,para_idx,text,labels,score_medicine_supply")
+    pq_out = tmp_path / "o.parquet"
+    assert main(["tag", str(releases), "--model", str(tiny_model_dir), "--out", str(pq_out), "--format", "parquet", "--no-progress"]) == 0
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(pq_out).num_rows == 4
+
+
+def test_bad_files_fail_alone_with_exit_1(releases, tiny_model_dir, tmp_path, capsys):
+    (releases / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    out = tmp_path / "o.jsonl"
+    code = main(["tag", str(releases), str(tmp_path / "nope.txt"), "--model", str(tiny_model_dir), "--out", str(out), "--no-progress"])
+    assert code == cli.EXIT_FILES_FAILED
+    err = capsys.readouterr().err
+    assert "error: " + str(releases / "broken.pdf") + ": corrupt or unreadable PDF" in err
+    assert "nope.txt: no such file or directory" in err
+    assert "Traceback" not in err
+    assert {Path(r["source"]).name for r in _lines(out)} == {"a.txt", "b.md"}
+
+
+def test_usage_and_model_errors_have_exit_codes(releases, tiny_model_dir, tmp_path, capsys):
+    assert main(["tag", str(releases), "--model", str(tmp_path / "none"), "--no-progress"]) == cli.EXIT_MODEL
+    assert "model directory does not exist" in capsys.readouterr().err
+    assert main(["tag", str(releases), "--model", str(tiny_model_dir), "--threshold", "drugs=0.3"]) == cli.EXIT_USAGE
+    assert main(["tag", str(releases), "--format", "parquet"]) == cli.EXIT_USAGE
+    assert "needs --out" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "missing.yaml")]) == cli.EXIT_USAGE
+    assert "no such config file" in capsys.readouterr().err
+
+
+def test_interrupted_run_keeps_valid_partial_and_resume_completes(releases, tiny_model_dir, tmp_path, monkeypatch, capsys):
+    reference = tmp_path / "ref.jsonl"
+    assert main(["tag", str(releases), "--model", str(tiny_model_dir), "--out", str(reference), "--no-progress"]) == 0
+    out = tmp_path / "o.jsonl"
+    out.write_text("previous output\n")
+
+    import bulletin_clf.tag as tag_mod
+
+    real = tag_mod.tag_files
+
+    def interrupted(*args, **kwargs):
+        gen = real(*args, **kwargs)
+        yield next(gen)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tag_mod, "tag_files", interrupted)
+    code = main(["tag", str(releases), "--model", str(tiny_model_dir), "--out", str(out), "--no-progress"])
+    assert code == cli.EXIT_INTERRUPTED
+    assert "--resume" in capsys.readouterr().err
+    assert out.read_text() == "previous output\n"  # untouched until a run completes
+    partial = out.with_name(out.name + ".partial")
+    assert [Path(r["source"]).name for r in _lines(partial)] == ["a.txt", "a.txt"]
+    # a kill can also cut the last record in half; resume must drop it
+    with open(partial, "a", encoding="utf-8") as fh:
+        fh.write('{"source": "b.md", "doc_id": "x", "text": "cut')
+    monkeypatch.setattr(tag_mod, "tag_files", real)
+    out.unlink()
+    assert main(["tag", str(releases), "--model", str(tiny_model_dir), "--out", str(out), "--resume", "--no-progress"]) == 0
+    assert out.read_bytes() == reference.read_bytes()
+
+
+def test_resume_skips_documents_already_in_output(releases, tiny_model_dir, tmp_path, capsys):
+    out = tmp_path / "o.csv"
+    args = ["tag", str(releases), "--model", str(tiny_model_dir), "--out", str(out), "--format", "csv", "--no-progress"]
+    assert main(args) == 0
+    first = out.read_bytes()
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 0
+    assert "tagged 0 documents" in capsys.readouterr().err
+    assert out.read_bytes() == first
+
+
+def test_report_and_explain_commands(releases, tiny_model_dir, tmp_path, capsys):
+    out = tmp_path / "o.jsonl"
+    main(["tag", str(releases), "--model", str(tiny_model_dir), "--out", str(out), "--no-progress"])
+    assert main(["report", str(out), "--summary", str(tmp_path / "s.csv")]) == 0
+    assert (tmp_path / "s.csv").read_text().count("\n") == 3
+    assert main(["explain", str(tiny_model_dir), "--top", "3"]) == 0
+    assert "medicine_supply:" in capsys.readouterr().out
+    assert main(["explain", str(tiny_model_dir), "--text", "Se contrataron enfermeras."]) == 0
+    assert "labels: human_resources" in capsys.readouterr().out
+
+
+def test_train_and_evaluate_commands(tiny_data, tmp_path, capsys):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("name: t\nfeatures: {word: {ngram_range: [1, 1], min_df: 1}}\nmodel: {type: logreg}\ncv: {folds: 2}\n")
+    assert main(["train", str(cfg), "--out", str(tmp_path / "m"), "--data-dir", str(tiny_data), "--no-progress"]) == 0
+    assert "CV macro-F1" in capsys.readouterr().out
+    assert main(["evaluate", str(tmp_path / "m"), "--split", "temporal_test", "--data-dir", str(tiny_data)]) == 0
+    assert "macro" in capsys.readouterr().out
+    assert main(["data", "check", "--data-dir", str(tiny_data)]) == 0

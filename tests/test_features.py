@@ -1,0 +1,24 @@
+from bulletin_clf.features import SpanishNormalizer, build_features, char_tfidf, fold_accents, word_tfidf
+
+
+def test_fold_accents_keeps_enie():
+    assert fold_accents("Año de la Secretaría, niño") == "Año de la Secretaria, niño"
+
+
+def test_normalizer_options():
+    text = "Los médicos contrataron 651 especialistas en 2023"
+    assert SpanishNormalizer()(text) == ["medicos", "contrataron", "0", "especialistas", "0"]
+    assert SpanishNormalizer(numbers="drop")(text) == ["medicos", "contrataron", "especialistas"]
+    assert SpanishNormalizer(stop_words=False, numbers="keep")(text)[:2] == ["los", "medicos"]
+    assert SpanishNormalizer(strip_accents=False)(text)[0] == "médicos"
+    stemmed = SpanishNormalizer(stemming=True)(text)
+    assert stemmed[0] == "medic" and stemmed[2] == "0"
+
+
+def test_word_and_char_union_fit():
+    norm = SpanishNormalizer()
+    union = build_features(word_tfidf(norm, min_df=1), char_tfidf(norm, min_df=1, ngram_range=(2, 3)))
+    X = union.fit_transform(["abasto de medicamentos", "contratación de médicos"])
+    assert X.shape[0] == 2 and X.shape[1] > 10
+    names = union.get_feature_names_out()
+    assert any(n.startswith("word__abasto") for n in names)

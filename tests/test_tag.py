@@ -1,0 +1,122 @@
+import numpy as np
+import pytest
+
+from bulletin_clf import load, tag_files
+from bulletin_clf.errors import ModelLoadError
+from bulletin_clf.tag import iter_input_files, spanish_share
+
+RELEASE = (
+    "BOLETÍN DE PRENSA\n\n"
+    "La convocatoria ofrece plazas para médicos especialistas en hospitales rurales.\n\n"
+    "Se distribuyeron cajas de insulina a los almacenes estatales y mejoró el abasto.\n\n"
+    "Buenas tardes a todos, agradezco la presencia del gobernador.\n\n-0-\n"
+)
+
+
+def test_predict_and_proba_are_aligned(tiny_model_dir):
+    tagger = load(tiny_model_dir)
+    paras = ["Se contrataron enfermeras para cubrir el déficit.", "Muchas gracias a todos."]
+    proba = tagger.predict_proba(paras)
+    assert proba.shape == (2, 4)
+    labels = tagger.predict(paras)
+    assert labels[0] == ("human_resources",)
+    assert labels[1] == ()
+    for row, labs in zip(proba, labels, strict=True):
+        assert set(labs) == {tagger.labels[j] for j in np.flatnonzero(row >= tagger.thresholds)}
+    with pytest.raises(TypeError, match="not one string"):
+        tagger.predict_proba("un solo texto")
+
+
+def test_tag_text_segments_and_tags(tiny_model_dir):
+    tagged = load(tiny_model_dir).tag_text(RELEASE, explain=3)
+    assert [p.index for p in tagged] == [0, 1, 2]
+    assert tagged[0].text.startswith("La convocatoria")
+    assert tagged[0].labels == ("human_resources",)
+    assert tagged[1].labels == ("medicine_supply",)
+    assert set(tagged[0].scores) == set(load(tiny_model_dir).labels)
+    assert tagged[0].terms is not None and tagged[0].terms["human_resources"]
+
+
+def test_threshold_override(tiny_model_dir):
+    low = load(tiny_model_dir, thresholds=0.01).predict(["Buenas tardes."])[0]
+    assert len(low) == 4
+    high = load(tiny_model_dir, thresholds={"human_resources": 0.99}).predict(["Se contrataron enfermeras."])[0]
+    assert "human_resources" not in high
+    with pytest.raises(ValueError, match="unknown label"):
+        load(tiny_model_dir, thresholds={"drugs": 0.5})
+    with pytest.raises(ValueError, match=r"in \(0, 1\)"):
+        load(tiny_model_dir, thresholds=1.5)
+
+
+def test_top_features(tiny_model_dir):
+    top = load(tiny_model_dir).top_features(5)
+    assert set(top) == {"medicine_supply", "human_resources", "infrastructure", "governance"}
+    assert all(len(v) == 5 for v in top.values())
+
+
+def test_tag_files_reports_errors_per_file_and_keeps_going(tiny_model_dir, tmp_path):
+    (tmp_path / "a.txt").write_text(RELEASE, encoding="utf-8")
+    (tmp_path / "b.txt").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "c.txt").write_text("-0-\n\nLINK DE FOTOS\nhttps://example.org/x\n", encoding="utf-8")
+    (tmp_path / "ignored.xlsx").write_bytes(b"PK")
+    docs = list(tag_files([tmp_path, tmp_path / "missing.txt"], tagger=load(tiny_model_dir)))
+    by_name = {d.path.split("/")[-1]: d for d in docs}
+    assert set(by_name) == {"a.txt", "b.txt", "c.txt", "missing.txt"}
+    assert by_name["a.txt"].error is None and len(by_name["a.txt"].paragraphs) == 3
+    assert {d.reason for d in by_name["a.txt"].dropped} == {"header", "closing mark"}
+    assert "binary" in by_name["b.txt"].error
+    assert "no content paragraphs" in by_name["c.txt"].error
+    assert "no such file" in by_name["missing.txt"].error
+    for d in docs:
+        if d.error:
+            assert d.error.startswith(d.path) and "\n" not in d.error
+
+
+def test_parallel_and_serial_give_the_same_result(tiny_model_dir, tmp_path):
+    for i in range(6):
+        (tmp_path / f"r{i}.txt").write_text(RELEASE + f"\n\nPárrafo número {i} sobre el abasto.", encoding="utf-8")
+    tagger = load(tiny_model_dir)
+    serial = [(d.path, [p.scores for p in d.paragraphs]) for d in tag_files([tmp_path], tagger=tagger, n_jobs=1)]
+    parallel = [(d.path, [p.scores for p in d.paragraphs]) for d in tag_files([tmp_path], tagger=tagger, n_jobs=2)]
+    assert serial == parallel
+
+
+def test_skip_doc_ids_for_resume(tiny_model_dir, tmp_path):
+    (tmp_path / "a.txt").write_text(RELEASE, encoding="utf-8")
+    tagger = load(tiny_model_dir)
+    first = next(iter(tag_files([tmp_path / "a.txt"], tagger=tagger)))
+    assert list(tag_files([tmp_path / "a.txt"], tagger=tagger, skip_doc_ids=frozenset({first.doc_id}))) == []
+
+
+def test_non_spanish_text_gets_a_warning(tiny_model_dir, tmp_path):
+    english = "The hospital will receive new equipment and the staff will be trained next year. " * 5
+    (tmp_path / "en.txt").write_text(english, encoding="utf-8")
+    doc = next(iter(tag_files([tmp_path / "en.txt"], tagger=load(tiny_model_dir))))
+    assert doc.error is None and any("does not look like Spanish" in w for w in doc.warnings)
+    assert spanish_share("El abasto de los medicamentos en la ciudad") > 0.3
+
+
+def test_symlink_loop_is_reported_not_followed_forever(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("Hola", encoding="utf-8")
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path, target_is_directory=True)
+    items = list(iter_input_files([tmp_path]))
+    assert any(p.name == "a.txt" and problem is None for p, problem in items)
+    assert any(problem and "loop" in problem for _, problem in items)
+
+
+def test_missing_default_model_has_clear_error(monkeypatch, tmp_path):
+    import bulletin_clf.tag as tag_mod
+
+    monkeypatch.setattr(tag_mod, "_default_model_dir", lambda: tmp_path / "nothing")
+    with pytest.raises(ModelLoadError, match="shipped default model is missing"):
+        load()
+
+
+def test_parallel_predict_matches_serial(tiny_model_dir, monkeypatch):
+    import bulletin_clf.tag as tag_mod
+
+    monkeypatch.setattr(tag_mod, "_PARALLEL_MIN", 10)
+    tagger = load(tiny_model_dir)
+    texts = [t for t, _ in __import__("conftest").TINY] * 2
+    assert np.array_equal(tagger.predict_proba(texts, n_jobs=2), tagger.predict_proba(texts))
