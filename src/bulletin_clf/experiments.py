@@ -115,13 +115,18 @@ def _write_results(rows: list[dict[str, Any]], best: dict[str, Any] | None, path
     ]
     for r in sorted(rows, key=lambda r: -r["validation"]):
         mark = " **(chosen)**" if best is not None and r["name"] == best["name"] else ""
+        mark += "" if r["eligible"] or r["baseline"] else " †"
         lines.append(
             f"| {r['name']}{mark} | {r['what']} | {r['cv_mean']:.3f} ± {r['cv_std']:.3f} | {_fmt(r['validation'])} | "
             f"{_fmt(r['test'])} | {_fmt(r['temporal_test'])} | "
             + " | ".join(_fmt(r["per_label"][label]) for label in LABELS)
             + f" | {r['train_seconds']:.1f} | {r['model_bytes'] / 2**20:.2f} |"
         )
+    lines += ["", "† thresholds tuned on the validation split, so its validation score is optimistic;",
+              "reported, but not eligible to be chosen."]
     if best is not None:
-        lines += ["", f"Chosen for shipping: **{best['name']}** (highest validation macro-F1)."]
+        lines += ["", f"Chosen for shipping: **{best['name']}** (highest validation macro-F1 among eligible",
+                  "configs; ties broken by CV macro-F1). It is retrained on train + validation as",
+                  "`experiments/default.yaml` and shipped in `src/bulletin_clf/models/default/`."]
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
