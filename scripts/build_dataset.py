@@ -3,7 +3,7 @@ of the dataset card.
 
 Inputs (all in the repo, plus ``../shared/corpus/seeds`` for seed texts):
 
-* ``data/annotation/sample.jsonl``, ``sample_round2.jsonl``: drawn paragraphs
+* ``data/annotation/sample.jsonl``, ``sample_round*.jsonl``: drawn paragraphs
   with their document, date and speaker (see ``sample_for_annotation.py``).
 * ``data/annotation/raw/b*.jsonl``, ``r*.jsonl``: first annotation of every
   drawn paragraph; ``d*.jsonl``: independent second annotation of 450 of them;
@@ -139,8 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     drawn = read_jsonl(ANN / "sample.jsonl")
-    if (ANN / "sample_round2.jsonl").exists():
-        drawn += read_jsonl(ANN / "sample_round2.jsonl")
+    for extra in sorted(ANN.glob("sample_round*.jsonl")):
+        drawn += read_jsonl(extra)
     first = load_annotations(("b", "r"))
     second = load_annotations(("d",))
     adjudicated = {r["id"]: r for r in read_jsonl(ANN / "adjudicated.jsonl")} if (ANN / "adjudicated.jsonl").exists() else {}

@@ -23,8 +23,9 @@ The plan, in words (data/README.md repeats it with the resulting counts):
    annotator (agreement study).
 
 Run: ``python scripts/sample_for_annotation.py --corpus ../shared/corpus``.
-Round 2 (``sample_round2.jsonl``, batches ``r*``) continues the same draw with
-new quotas, skipping everything round 1 took.
+Rounds 2 and 3 (``sample_round2.jsonl``, ``sample_round3.jsonl``, batches
+``r*``) continue the same draw with new quotas, skipping everything earlier
+rounds took.
 Deterministic for a given seed and corpus.
 """
 
@@ -54,6 +55,9 @@ YEAR_QUOTA = {
     "2025": 650,
 }
 ROUND2_QUOTA = {"2019": 70, "2020": 70, "2021": 70, "2022": 70, "2023": 70, "2024": 70, "2025": 80}
+# Round 3 adds training data weighted towards the years just before the
+# temporal test (no 2025: that year is held out for evaluation).
+ROUND3_QUOTA = {"2019": 150, "2020": 150, "2021": 150, "2022": 200, "2023": 400, "2024": 450}
 # Sampling hints only (accent-folded, lowercase substrings). Not labels.
 HINTS = {
     "medicine_supply": [
@@ -257,6 +261,14 @@ def main(argv: list[str] | None = None) -> None:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     for i in range(0, len(extra), BATCH_SIZE):
         write_batch(batches / f"r{i // BATCH_SIZE + 1:02d}.txt", extra[i : i + BATCH_SIZE])
+    extra3 = draw(pool, rng, ROUND3_QUOTA, state)
+    rng.shuffle(extra3)
+    with open(args.out / "sample_round3.jsonl", "w", encoding="utf-8") as fh:
+        for rec in extra3:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    first = len(extra) // BATCH_SIZE + 1
+    for i in range(0, len(extra3), BATCH_SIZE):
+        write_batch(batches / f"r{first + i // BATCH_SIZE:02d}.txt", extra3[i : i + BATCH_SIZE])
     print(f"drew {len(chosen)} paragraphs; {DOUBLE_N} copied for double annotation; round 2: {len(extra)}")
 
 
