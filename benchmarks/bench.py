@@ -141,10 +141,10 @@ def cold_start(kind: str, model_path: str) -> float:
         code = f"import bulletin_clf; t = bulletin_clf.load({model_path!r}); t.tag_text(open({str(SEED)!r}, encoding='utf-8').read())"
     else:
         code = (
-            "import sys; sys.path.insert(0, %r); import fasttext; from bench import ft_predict; "
-            "from bulletin_clf.segment import segment; m = fasttext.load_model(%r); "
-            "ft_predict(m, segment(open(%r, encoding='utf-8').read()).paragraphs)"
-        ) % (str(ROOT / "benchmarks"), model_path, str(SEED))
+            f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import fasttext; from bench import ft_predict; "
+            f"from bulletin_clf.segment import segment; m = fasttext.load_model({model_path!r}); "
+            f"ft_predict(m, segment(open({str(SEED)!r}, encoding='utf-8').read()).paragraphs)"
+        )
     times = []
     for _ in range(5):
         t0 = time.perf_counter()

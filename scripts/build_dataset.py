@@ -32,12 +32,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from seed_labels import SEEDS  # noqa: E402
+from seed_labels import SEEDS
 
-from bulletin_clf._labels import GUIDE_VERSION, LABELS  # noqa: E402
-from bulletin_clf.data import SPLITS, near_duplicate_pairs, record_problem  # noqa: E402
-from bulletin_clf.read import read_text  # noqa: E402
-from bulletin_clf.segment import segment  # noqa: E402
+from bulletin_clf._labels import GUIDE_VERSION, LABELS
+from bulletin_clf.data import SPLITS, near_duplicate_pairs, record_problem
+from bulletin_clf.read import read_text
+from bulletin_clf.segment import segment
 
 ROOT = Path(__file__).resolve().parents[1]
 ANN = ROOT / "data" / "annotation"

@@ -120,3 +120,36 @@ def test_parallel_predict_matches_serial(tiny_model_dir, monkeypatch):
     tagger = load(tiny_model_dir)
     texts = [t for t, _ in __import__("conftest").TINY] * 2
     assert np.array_equal(tagger.predict_proba(texts, n_jobs=2), tagger.predict_proba(texts))
+
+
+def test_array_backend_matches_the_pickled_pipeline(tiny_model_dir):
+    from conftest import TINY, TINY_EVAL
+
+    texts = [t for t, _ in TINY + TINY_EVAL] + ["", "¡Hola! 123", "ﬁ año 2025 — Ñandú"]
+    fast = load(tiny_model_dir)
+    full = load(tiny_model_dir, backend="pickle")
+    assert type(fast._model).__name__ == "LinearScorer"
+    assert np.allclose(fast.predict_proba(texts), full.predict_proba(texts), atol=1e-6)
+    assert fast.predict(texts) == full.predict(texts)
+    para = "Se contrataron enfermeras y médicos especialistas para el hospital."
+    assert fast.explain(para, top=3) == full.explain(para, top=3)
+    assert fast.top_features(5) == full.top_features(5)
+
+
+def test_array_backend_loads_without_importing_sklearn(tiny_model_dir):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bulletin_clf; t = bulletin_clf.load(sys.argv[1]); t.predict(['abasto de medicamentos']); "
+        "print('sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tiny_model_dir)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_tampered_arrays_are_refused(model_copy):
+    with open(model_copy / "linear.npz", "ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(ModelLoadError, match="'linear.npz' does not match its SHA-256"):
+        load(model_copy)

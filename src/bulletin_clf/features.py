@@ -14,10 +14,11 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion
+if TYPE_CHECKING:  # scikit-learn is imported only when building features, not when scoring
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
 
 NumberMode = Literal["keep", "token", "drop"]
 
@@ -193,6 +194,8 @@ def word_tfidf(
     sublinear_tf: bool = True,
 ) -> TfidfVectorizer:
     """Word-level TF-IDF on the normaliser's tokens."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         analyzer=_WordAnalyzer(normalizer, ngram_range),
         min_df=min_df,
@@ -213,6 +216,8 @@ def char_tfidf(
     sublinear_tf: bool = True,
 ) -> TfidfVectorizer:
     """Character n-grams inside word boundaries, on normalised text."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         analyzer="char_wb",
         preprocessor=normalizer.normalize,
@@ -230,6 +235,8 @@ def build_features(
     word: TfidfVectorizer | None, char: TfidfVectorizer | None
 ) -> TfidfVectorizer | FeatureUnion:
     """One vectorizer, or the union of both when both are given."""
+    from sklearn.pipeline import FeatureUnion
+
     if word is not None and char is not None:
         return FeatureUnion([("word", word), ("char", char)])
     if word is not None:

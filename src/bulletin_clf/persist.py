@@ -36,20 +36,17 @@ class ModelVersionWarning(UserWarning):
     """A model saved by another bulletin_clf version is being loaded."""
 
 
-def library_versions() -> dict[str, str]:
-    import joblib
+def library_versions(*, with_sklearn: bool = True) -> dict[str, str]:
     import numpy
-    import scipy
-    import sklearn
 
-    return {
-        "bulletin_clf": __version__,
-        "scikit-learn": sklearn.__version__,
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "joblib": joblib.__version__,
-        "python": platform.python_version(),
-    }
+    out = {"bulletin_clf": __version__, "numpy": numpy.__version__, "python": platform.python_version()}
+    if with_sklearn:  # importing scikit-learn takes seconds; skip it when not unpickling
+        import joblib
+        import scipy
+        import sklearn
+
+        out |= {"scikit-learn": sklearn.__version__, "scipy": scipy.__version__, "joblib": joblib.__version__}
+    return out
 
 
 def sha256_file(path: Path) -> str:
@@ -89,6 +86,9 @@ def save_model(model: Any, directory: str | os.PathLike[str], *, manifest: dict[
     tmp = out / f".{MODEL_FILE}.tmp"
     joblib.dump(model, tmp, compress=3)
     os.replace(tmp, out / MODEL_FILE)
+    from ._linear import save_linear
+
+    linear = save_linear(model, out)
     files = {
         str(p.relative_to(out)): sha256_file(p)
         for p in sorted(out.rglob("*"))
@@ -99,6 +99,7 @@ def save_model(model: Any, directory: str | os.PathLike[str], *, manifest: dict[
         "labels": list(LABELS),
         "thresholds": [float(t) for t in model.thresholds_],
         "versions": library_versions(),
+        "linear": linear,
         **manifest,
         "files": files,
     }
@@ -157,11 +158,16 @@ def verify_directory(directory: str | os.PathLike[str]) -> dict[str, Any]:
     return manifest
 
 
-def check_versions(manifest: dict[str, Any], where: str, *, allow_mismatch: bool = False) -> None:
+def check_versions(
+    manifest: dict[str, Any], where: str, *, allow_mismatch: bool = False, pickle: bool = True
+) -> None:
+    """Refuse (or, if allowed, warn about) a model pickled by another
+    scikit-learn; warn about another bulletin_clf. ``pickle=False`` is for the
+    array format, which does not depend on scikit-learn."""
     saved = manifest.get("versions", {})
-    current = library_versions()
-    sk_saved, sk_now = saved.get("scikit-learn"), current["scikit-learn"]
-    if sk_saved != sk_now:
+    current = library_versions(with_sklearn=pickle)
+    sk_saved, sk_now = saved.get("scikit-learn"), current.get("scikit-learn")
+    if pickle and sk_saved != sk_now:
         msg = (
             f"{where}: model was saved with scikit-learn {sk_saved}, this is {sk_now}; "
             "pickles are not portable across scikit-learn versions"
@@ -190,3 +196,22 @@ def load_model(
     model = joblib.load(d / MODEL_FILE)
     model.set_thresholds(manifest["thresholds"])
     return model, manifest
+
+
+def load_scorer(directory: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
+    """Verify, then load the pickle-free array copy (``linear.json``/``.npz``).
+
+    Returns ``(scorer, manifest)``; raises :class:`ModelLoadError` if the model
+    has no such copy (then use :func:`load_model`).
+    """
+    from ._linear import LinearScorer
+
+    d = Path(directory)
+    manifest = verify_directory(d)
+    if not manifest.get("linear"):
+        raise ModelLoadError(f"{d}: model has no pickle-free copy (only linear models get one)")
+    check_versions(manifest, str(d), pickle=False)
+    try:
+        return LinearScorer.load(d), manifest
+    except (ValueError, KeyError, OSError) as exc:
+        raise ModelLoadError(f"{d}: cannot read the array model ({exc})") from None

@@ -68,9 +68,10 @@ class Tagger:
     """
 
     def __init__(self, model: Any, manifest: Mapping[str, Any], *, thresholds: Any = None) -> None:
-        self._model = model
+        self._model = model  # a fitted TopicModel, or the numpy-only LinearScorer
         self.manifest = dict(manifest)
-        self.thresholds = np.array(model.thresholds_, dtype=np.float64)
+        saved = manifest.get("thresholds", getattr(model, "thresholds_", None))
+        self.thresholds = np.array(saved, dtype=np.float64)
         if thresholds is not None:
             self.thresholds = _resolve_thresholds(thresholds, self.thresholds)
 
@@ -132,13 +133,17 @@ class Tagger:
         if weights is None:
             return {}
         names, W = weights
-        X = self._model.pipeline_.named_steps["features"].transform([paragraph]).tocsr()
+        if self._is_arrays():
+            indices, values = self._model.features(paragraph)
+        else:
+            X = self._model.pipeline_.named_steps["features"].transform([paragraph]).tocsr()
+            indices, values = X.indices, X.data
         out = {}
         for label in labels if labels is not None else LABELS:
             j = LABELS.index(label)
-            contrib = X.data * W[j, X.indices]
-            order = np.argsort(-contrib)[:top]
-            out[label] = [str(names[X.indices[k]]) for k in order if contrib[k] > 0]
+            contrib = values * W[j, indices]
+            order = np.argsort(-contrib, kind="stable")[:top]
+            out[label] = [str(names[indices[k]]) for k in order if contrib[k] > 0]
         return out
 
     def top_features(self, top: int = 20) -> dict[str, list[tuple[str, float]]]:
@@ -152,11 +157,19 @@ class Tagger:
             for j, label in enumerate(LABELS)
         }
 
+    def _is_arrays(self) -> bool:
+        from ._linear import LinearScorer
+
+        return isinstance(self._model, LinearScorer)
+
     def _weights(self) -> tuple[np.ndarray, np.ndarray] | None:
         if not hasattr(self, "_weights_cache"):
-            from .model import linear_weights
+            if self._is_arrays():
+                self._weights_cache: tuple[np.ndarray, np.ndarray] | None = (self._model.names, self._model.coef)
+            else:
+                from .model import linear_weights
 
-            self._weights_cache = linear_weights(self._model)
+                self._weights_cache = linear_weights(self._model)
         return self._weights_cache
 
     def __repr__(self) -> str:
@@ -189,21 +202,34 @@ def load(
     *,
     thresholds: float | Mapping[str, float] | Sequence[float] | None = None,
     allow_version_mismatch: bool = False,
+    backend: str = "auto",
 ) -> Tagger:
     """Load a model directory (default: the model shipped with the package).
 
     The directory's manifest is checked (file hashes, format and library
-    versions) before anything is unpickled; see :mod:`bulletin_clf.persist`.
-    Only load models you trust: joblib files can run code when loaded.
-    """
-    from .persist import load_model
+    versions) before anything is read; see :mod:`bulletin_clf.persist`.
 
+    Args:
+        backend: ``auto`` uses the model's pickle-free array copy when it has
+            one (logistic-regression models: fast to load, no scikit-learn
+            import, no code run) and the joblib pickle otherwise;
+            ``arrays`` requires the array copy; ``pickle`` always unpickles
+            the scikit-learn pipeline. Only unpickle models you trust:
+            joblib files can run code when loaded.
+    """
+    from .persist import load_model, load_scorer, read_manifest
+
+    if backend not in ("auto", "arrays", "pickle"):
+        raise ValueError(f"backend must be 'auto', 'arrays' or 'pickle', got {backend!r}")
     directory = Path(path) if path is not None else _default_model_dir()
     if path is None and not (directory / "manifest.json").is_file():
         raise ModelLoadError(
             f"{directory}: the shipped default model is missing; reinstall bulletin-clf or pass a model directory"
         )
-    model, manifest = load_model(directory, allow_version_mismatch=allow_version_mismatch)
+    if backend == "arrays" or (backend == "auto" and read_manifest(directory).get("linear")):
+        model, manifest = load_scorer(directory)
+    else:
+        model, manifest = load_model(directory, allow_version_mismatch=allow_version_mismatch)
     return Tagger(model, manifest, thresholds=thresholds)
 
 
