@@ -68,9 +68,13 @@ def compare(
                 "train_seconds": m["train_seconds"],
                 "model_bytes": m["model_bytes"],
                 "baseline": cfg.model.type in ("keyword_baseline", "majority"),
+                # Thresholds tuned on validation make its validation score
+                # optimistic, so such a config cannot be chosen by that score.
+                "eligible": cfg.model.type not in ("keyword_baseline", "majority")
+                and cfg.thresholds.strategy != "validation",
             }
         )
-    candidates = [r for r in rows if not r["baseline"]]
+    candidates = [r for r in rows if r["eligible"]]
     best = max(candidates, key=lambda r: (round(r["validation"], 4), r["cv_mean"])) if candidates else None
     _write_results(rows, best, results)
     if select is not None and best is not None:

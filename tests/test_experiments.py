@@ -1,0 +1,25 @@
+import yaml
+from conftest import TINY_CONFIG
+
+from bulletin_clf.config import load_config
+from bulletin_clf.experiments import compare
+
+
+def _write(path, cfg):
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_compare_chooses_by_validation_and_writes_default_config(tiny_data, tmp_path):
+    a = _write(tmp_path / "a.yaml", TINY_CONFIG | {"name": "a"})
+    b = _write(tmp_path / "b.yaml", TINY_CONFIG | {"name": "b", "model": {"type": "majority"}})
+    c = _write(tmp_path / "c.yaml", TINY_CONFIG | {"name": "c", "thresholds": {"strategy": "validation"}})
+    rows = compare([a, b, c], results=tmp_path / "R.md", runs=tmp_path / "runs", select=tmp_path / "default.yaml",
+                   data_dir=tiny_data, progress=False)
+    assert [r["name"] for r in rows] == ["a", "b", "c"]
+    assert [r["eligible"] for r in rows] == [True, False, False]
+    table = (tmp_path / "R.md").read_text()
+    assert "| a **(chosen)** |" in table and "| c † |" in table
+    chosen = load_config(tmp_path / "default.yaml")
+    assert chosen.name == "default" and chosen.data.train == ["train", "validation"]
+    assert chosen.model == load_config(a).model
