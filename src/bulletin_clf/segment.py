@@ -24,7 +24,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 _INVISIBLE = dict.fromkeys(
-    [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD]
+    [0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF, 0x00AD, 0x180E]
+    + list(range(0x202A, 0x202F))  # bidi embeddings and overrides
+    + list(range(0x2061, 0x2065))  # invisible operators
+    + list(range(0x2066, 0x206A))  # bidi isolates
     + [c for c in range(32) if c not in (9, 10)]
     + list(range(0x7F, 0xA0))
 )
@@ -32,9 +35,12 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BULLET = re.compile(r"^\s*(?:[·•●▪■◦‣∙*–—-]+|\d{1,2}[.)](?=\s)|[a-z][)](?=\s))\s*")
 _SYMBOL_BULLET = re.compile(r"^\s*[·•●▪■◦‣∙*–—-]+\s*")
 _SENTENCE_END = re.compile(r"""[.!?:;"”»’)\]…]\s*\**$""")
-_URL_ONLY = re.compile(r"^\s*(?:(?:https?://|www\.)\S+\s*)+$", re.IGNORECASE)
+# URLs separated by white space. Written so that no URL can also be read as
+# several (a nested ``(?:url\S+\s*)+`` backtracks exponentially).
+_URL_ONLY = re.compile(r"^\s*(?:https?://|www\.)\S*(?:\s+(?:https?://|www\.)\S*)*\s*$", re.IGNORECASE)
 _BOILERPLATE: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("closing mark", re.compile(r"^\s*[-–—_=*#o0O\s]*[-–—_=*#]+\s*[0oO]\s*[-–—_=*#]+[-–—_=*#\s]*$")),
+    # -0-, - 0 -, -o0o-, ---oOo---, -000- (no overlapping classes: linear time).
+    ("closing mark", re.compile(r"^\s*(?:[-–—_=*#~]\s*)+[0oO]+(?:\s*[-–—_=*#~])+\s*$")),
     ("closing mark", re.compile(r"^\s*(?:[-–—_=*#]\s*){3,}$")),
     ("link", _URL_ONLY),
     (
@@ -64,7 +70,7 @@ _BOILERPLATE: tuple[tuple[str, re.Pattern[str]], ...] = (
         "header",
         re.compile(
             r"^\s*\**\s*(?:bolet[íi]n(?: de prensa)?|comunicado(?: de prensa)?|nota informativa)"
-            r"(?:\s*(?:no\.?|n[úu]m\.?|n[°º])?\s*[\w/-]*\d[\w/-]*)?\s*\**\s*\.?\s*$",
+            r"(?:\s*(?:no\.?|n[úu]m\.?|n[°º])?\s*(?=[\w/-]*\d)[\w/-]+)?\s*\**\s*\.?\s*$",
             re.IGNORECASE,
         ),
     ),
@@ -74,6 +80,7 @@ _BOILERPLATE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 _REPEAT_MAX_CHARS = 120
+_CLOSING_QUOTES = ('"', "”", "»")
 
 
 @dataclass(frozen=True)
@@ -94,16 +101,19 @@ class Segmentation:
 
 def clean_text(text: str) -> str:
     """NFC-normalise, unify line ends and remove invisible characters."""
-    text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n\n").replace("\x85", "\n")
-    return text.translate(_INVISIBLE)
+    # Normalise last: removing a zero-width character between a letter and a
+    # combining accent leaves a pair that NFC composes.
+    return unicodedata.normalize("NFC", text.translate(_INVISIBLE))
 
 
 def boilerplate_reason(line: str) -> str | None:
     """Why a whole line is boilerplate, or ``None`` when it is content."""
     if not any(ch.isalnum() for ch in line):
         return "no text"
+    # Runs of white space only make the patterns below backtrack.
+    line = " ".join(line.split())
     for reason, pattern in _BOILERPLATE:
         if pattern.match(line):
             return reason
@@ -121,6 +131,7 @@ def segment(text: str) -> Segmentation:
     counts = Counter(_key(ln) for ln in lines if ln and len(ln) <= _REPEAT_MAX_CHARS)
     result = Segmentation()
     block: list[str] = []
+    previous = ""  # the last non-empty line
     for line in [*lines, ""]:
         if not line:
             result.paragraphs.extend(_split_block(block))
@@ -128,14 +139,17 @@ def segment(text: str) -> Segmentation:
             continue
         reason = boilerplate_reason(line)
         # A repeated full sentence may be a quoted line: only non-sentences,
-        # capitals or quoted mottos count as repeated headers.
+        # capitals or quoted mottos count as repeated headers. A name under
+        # a quote is its attribution, even when the same person is quoted twice.
         if (
             reason is None
             and len(line) <= _REPEAT_MAX_CHARS
             and counts[_key(line)] > 1
             and (not _SENTENCE_END.search(line) or line.isupper() or line[:1] in '"“«')
+            and not (previous.endswith(_CLOSING_QUOTES) and not line.isupper())
         ):
             reason = "repeated header"
+        previous = line
         if reason is not None:
             result.dropped.append(DroppedLine(line, reason))
             # A dropped line ends the paragraph it interrupts.
@@ -181,18 +195,35 @@ def _continues(prev: str, line: str, width: int) -> bool:
 
 
 def _join(lines: list[str]) -> str:
-    text = lines[0]
+    # Built as a list and checked line by line: re-scanning the growing text
+    # for each line made long hard-wrapped blocks quadratic.
+    parts = [lines[0]]
     for line in lines[1:]:
-        if re.search(r"[^\W\d_]-$", text) and line[:1].islower():
-            text = text[:-1] + line  # word split by a hyphen at a line end
-        else:
-            text = f"{text} {line}"
-    return text
+        prev = parts[-1]
+        if len(prev) >= 2 and prev[-1] == "-" and _is_letter(prev[-2]):
+            if line[:1].islower():
+                parts[-1] = prev[:-1]  # word split by a hyphen at a line end
+                parts.append(line)
+                continue
+            if line[:1].isupper():
+                parts.append(line)  # compound name wrapped at its hyphen: IMSS-Bienestar
+                continue
+        parts.append(" ")
+        parts.append(line)
+    return "".join(parts)
+
+
+def _is_letter(ch: str) -> bool:
+    return ch.isalpha() and ch != "_"
 
 
 def _strip_marks(text: str) -> str:
     # Symbol bullets and markdown emphasis are layout, not content; numbered
-    # items keep their number.
+    # items keep their number. (str methods: a regex ``\s*\*+$`` searched
+    # a long run of asterisks in quadratic time.)
     text = _SYMBOL_BULLET.sub("", text)
-    text = re.sub(r"^\*+\s*|\s*\*+$", "", text)
+    if text.startswith("*"):
+        text = text.lstrip("*").lstrip()
+    if text.endswith("*"):
+        text = text.rstrip("*").rstrip()
     return text.strip()
