@@ -23,3 +23,7 @@ def test_compare_chooses_by_validation_and_writes_default_config(tiny_data, tmp_
     chosen = load_config(tmp_path / "default.yaml")
     assert chosen.name == "default" and chosen.data.train == ["train", "validation"]
     assert chosen.model == load_config(a).model
+    # A Markdown table renders only if every row has as many cells as the header.
+    table_lines = [line for line in table.splitlines() if line.startswith("|")]
+    widths = {line.count("|") for line in table_lines}
+    assert len(table_lines) == 5 and len(widths) == 1

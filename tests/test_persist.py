@@ -66,3 +66,17 @@ def test_package_version_mismatch_warns(model_copy):
     _edit_manifest(model_copy, lambda m: m["versions"].update({"bulletin_clf": "0.0.0"}))
     with pytest.warns(ModelVersionWarning, match="bulletin_clf 0.0.0"):
         load_model(model_copy)
+
+
+def test_atomic_writes_get_normal_file_permissions(tmp_path):
+    import os
+
+    from bulletin_clf.persist import atomic_write_bytes
+
+    target = tmp_path / "x.json"
+    atomic_write_bytes(target, b"{}")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.read_bytes() == b"{}"
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]  # no temp file left behind

@@ -20,6 +20,12 @@ def test_train_save_load_predict_end_to_end(tiny_data, tmp_path):
     assert 0.0 <= m["validation"]["macro"]["f1"] <= 1.0
     files = {p.name for p in (tmp_path / "m").iterdir()}
     assert {"model.joblib", "manifest.json", "metrics.json", "report.md", "pr_test.png", "cooccurrence_test.png"} <= files
+    # Each split's section of the report links that split's plots and no other's.
+    sections = (tmp_path / "m" / "report.md").read_text().split("\n## ")[1:]
+    for section in sections:
+        split = section.split(" ", 1)[0]
+        assert sorted(line for line in section.splitlines() if line.startswith("![")) == [
+            f"![cooccurrence_{split}.png](cooccurrence_{split}.png)", f"![pr_{split}.png](pr_{split}.png)"]
     tagger = load(tmp_path / "m")
     assert tagger.predict(["La convocatoria ofrece plazas para médicos especialistas."]) == [("human_resources",)]
     again = evaluate(tmp_path / "m", "test", data_dir=tiny_data)

@@ -115,7 +115,7 @@ def _write_results(rows: list[dict[str, Any]], best: dict[str, Any] | None, path
         "| config | model | CV macro-F1 | validation | test | temporal test | "
         + " | ".join(f"{label} (val)" for label in LABELS)
         + " | train s | model MB |",
-        "|" + "---|" * (10 + len(LABELS) - 4),
+        "|" + "---|" * (8 + len(LABELS)),  # 6 metric columns + labels + 2
     ]
     for r in sorted(rows, key=lambda r: -r["validation"]):
         mark = " **(chosen)**" if best is not None and r["name"] == best["name"] else ""

@@ -108,7 +108,7 @@ def write_training_report(
             lines.append(f"| **{avg}** | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | |")
         lines.append("")
         for name in plots:
-            if name.endswith(f"_{split}.png"):
+            if name in (f"pr_{split}.png", f"cooccurrence_{split}.png"):
                 lines.append(f"![{name}]({name})")
         lines.append("")
     atomic_write_bytes(model_dir / "report.md", "\n".join(lines).encode())
