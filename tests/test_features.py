@@ -5,6 +5,20 @@ def test_fold_accents_keeps_enie():
     assert fold_accents("Año de la Secretaría, niño") == "Año de la Secretaria, niño"
 
 
+def test_fold_accents_matches_nfkd_on_every_path():
+    import unicodedata
+
+    def reference(text):
+        return "".join("ñ" if ch == "ñ" else "Ñ" if ch == "Ñ" else
+                       "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+                       for ch in text)
+
+    # ASCII, the table range, beyond it (U+3000+), and control characters that
+    # an earlier placeholder trick turned into ñ.
+    for text in ["plain", "Señor Müller — «café»", "ﬁ ① ™ \u3000ｶ 企業", "a\x00b\x01c ﬁ 　", "\x00\x01ñÑ"]:
+        assert fold_accents(text) == reference(text), text
+
+
 def test_normalizer_options():
     text = "Los médicos contrataron 651 especialistas en 2023"
     assert SpanishNormalizer()(text) == ["medicos", "contrataron", "0", "especialistas", "0"]
@@ -22,3 +36,16 @@ def test_word_and_char_union_fit():
     assert X.shape[0] == 2 and X.shape[1] > 10
     names = union.get_feature_names_out()
     assert any(n.startswith("word__abasto") for n in names)
+
+
+def test_stemmer_in_use_matches_pure_python_snowball():
+    # snowballstemmer uses PyStemmer's C implementation when it is installed
+    # (20x faster); a model must stem the same with either.
+    from snowballstemmer.spanish_stemmer import SpanishStemmer
+
+    from bulletin_clf.features import _stemmer
+
+    words = ["medicamentos", "abastecimiento", "contrataciones", "enfermeras", "presencia", "licitación", "hospitalarias", "construyendo", "dándole", "inauguraron", "rehabilitación", "gobernanza", "transparencia", "especialidades"]
+    words += [w.replace("ó", "o").replace("á", "a") for w in words]
+    reference = SpanishStemmer()
+    assert [_stemmer()(w) for w in words] == [reference.stemWord(w) for w in words]

@@ -69,11 +69,17 @@ def fold_accents(text: str) -> str:
     return text
 
 
+_ENYE = re.compile("([ñÑ])")
+
+
 def _fold_slow(text: str) -> str:
-    text = text.replace("ñ", "\x00").replace("Ñ", "\x01")
-    folded = unicodedata.normalize("NFKD", text)
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return folded.replace("\x00", "ñ").replace("\x01", "Ñ")
+    # Split around ñ/Ñ rather than swapping them for placeholder characters,
+    # which would turn real occurrences of the placeholders into ñ.
+    return "".join(
+        part if part in ("ñ", "Ñ") else
+        "".join(ch for ch in unicodedata.normalize("NFKD", part) if not unicodedata.combining(ch))
+        for part in _ENYE.split(text)
+    )
 
 
 _FOLD_TABLE = _fold_table()
