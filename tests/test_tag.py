@@ -88,6 +88,21 @@ def test_skip_doc_ids_for_resume(tiny_model_dir, tmp_path):
     assert list(tag_files([tmp_path / "a.txt"], tagger=tagger, skip_doc_ids=frozenset({first.doc_id}))) == []
 
 
+def test_skipped_documents_are_not_segmented_or_tagged(tiny_model_dir, tmp_path, monkeypatch):
+    from bulletin_clf import tag as tag_module
+
+    (tmp_path / "a.txt").write_text(RELEASE, encoding="utf-8")
+    tagger = load(tiny_model_dir)
+    first = tag_module.tag_document(tagger, tmp_path / "a.txt")
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a skipped document reached the segmenter")
+
+    monkeypatch.setattr(tag_module, "segment", fail)
+    again = tag_module.tag_document(tagger, tmp_path / "a.txt", skip_doc_ids=frozenset({first.doc_id}))
+    assert again.doc_id == first.doc_id and again.paragraphs == [] and again.error is None
+
+
 def test_non_spanish_text_gets_a_warning(tiny_model_dir, tmp_path):
     english = "The hospital will receive new equipment and the staff will be trained next year. " * 5
     (tmp_path / "en.txt").write_text(english, encoding="utf-8")

@@ -10,6 +10,7 @@ only. Loading it needs neither scikit-learn (fast cold start) nor pickle
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .features import SpanishNormalizer, _WordAnalyzer
+from .features import _DIGITS, _TOKEN, SpanishNormalizer, _stem_all, _stop_set, _WordAnalyzer, fold_accents
 
 LINEAR_ARRAYS = "linear.npz"
 LINEAR_PARAMS = "linear.json"
@@ -102,11 +103,228 @@ def save_linear(model: Any, directory: Path) -> bool:
     return True
 
 
+class _TokenCodes(dict[Any, int]):
+    """Raw token -> id of its normalised word in the model's word table.
+
+    Raw tokens come from lowercased, accent-folded text (``str``, or Latin-1
+    ``bytes`` on the fast path); digits, stop words and stemming are applied
+    here, once per distinct token, so later lookups are a C-level dict get.
+    Codes: -1 stop word (removed before n-grams are formed, as in the
+    analyzer); -2 a word that no vocabulary term contains; -3 the document
+    separator of the fast path.
+    """
+
+    def __init__(self, normalizer: SpanishNormalizer, words: dict[str, int]) -> None:
+        super().__init__()
+        self.stops = _stop_set(normalizer.lowercase, normalizer.strip_accents) if normalizer.stop_words else frozenset()
+        self.stemming = normalizer.stemming
+        self.digits_to_zero = normalizer.numbers == "token"
+        self.words = words
+
+    def __missing__(self, token: str | bytes) -> int:
+        if len(self) > 2_000_000:  # bound memory on endless streams of new tokens
+            self.clear()
+        word = token.decode("latin-1") if isinstance(token, bytes) else token
+        if word == _SEP_TOKEN:
+            code = -3
+        else:
+            # Digit runs lie inside tokens, so mapping them here equals mapping them in the text.
+            word = _DIGITS.sub("0", word) if self.digits_to_zero else word
+            if word in self.stops:
+                code = -1
+            else:
+                code = self.words.get(_stem_all([word])[0] if self.stemming else word, -2)
+        self[token] = code
+        return code
+
+
+# Fast tokenisation. A chunk of documents is joined with a separator token,
+# encoded to Latin-1 and mapped through a 256-byte table that applies accent
+# folding and turns every non-word byte into a space; ``bytes.split`` then
+# yields the same tokens as the regex. Both the table and the handling of
+# characters outside Latin-1 are derived from ``fold_accents`` and the
+# tokenizer regex, so the two paths agree by construction (and a test checks
+# it on real paragraphs and random text). Text the table cannot express
+# (a word character outside Latin-1, a separator inside a document) takes
+# the regex path.
+_SEP_TOKEN = "\x01"
+_SEP = f" {_SEP_TOKEN} "
+
+
+class _SlowPath(Exception):
+    pass
+
+
+def _is_word(ch: str) -> bool:
+    return _TOKEN.fullmatch(ch) is not None
+
+
+def _latin1_replacement(ch: str, fold: bool) -> str:
+    """What the byte path writes for one character outside Latin-1."""
+    out = fold_accents(ch) if fold else ch
+    if all(ord(c) < 256 and c != _SEP_TOKEN for c in out) and not any(c in _MULTI_FOLD for c in out):
+        return out
+    if any(_is_word(c) for c in out):
+        raise _SlowPath
+    return " "
+
+
+# Latin-1 characters whose folded form is not one Latin-1 character (µ -> μ, ¼ -> 1⁄4).
+_MULTI_FOLD = frozenset(c for c in map(chr, range(256)) if len(fold_accents(c)) != 1 or ord(fold_accents(c)) > 255)
+
+
+def _make_error_handler(fold: bool) -> Any:
+    cache: dict[str, str] = {}
+
+    def handler(exc: UnicodeError) -> tuple[str, int]:
+        assert isinstance(exc, UnicodeEncodeError)
+        out = []
+        for ch in exc.object[exc.start : exc.end]:
+            rep = cache.get(ch)
+            if rep is None:
+                rep = cache[ch] = _latin1_replacement(ch, fold)
+            out.append(rep)
+        return "".join(out), exc.end
+
+    return handler
+
+
+codecs.register_error("bulletin_clf.fold", _make_error_handler(True))
+codecs.register_error("bulletin_clf.keep", _make_error_handler(False))
+
+
+def _byte_table(fold: bool, drop_digits: bool) -> bytes:
+    table = bytearray(b" " * 256)
+    for b in range(256):
+        ch = chr(b)
+        if ch == _SEP_TOKEN:
+            table[b] = b
+            continue
+        out = fold_accents(ch) if fold else ch
+        if len(out) == 1 and ord(out) < 256 and _is_word(out) and not (drop_digits and _DIGITS.fullmatch(out)):
+            table[b] = ord(out)
+    return bytes(table)
+
+
+class _WordBlock:
+    """Vectorised word n-gram TF-IDF for a batch of paragraphs.
+
+    Same features as ``_WordAnalyzer`` + vocabulary lookup + TF-IDF, but the
+    per-token work is one dict lookup: n-grams become integer keys over a
+    table of the words that occur in vocabulary terms, matched with a sorted
+    search, and counting, weighting and normalising are numpy operations.
+    """
+
+    def __init__(self, normalizer: SpanishNormalizer, lo: int, hi: int, terms: list[str], idf: np.ndarray,
+                 sublinear: bool) -> None:
+        words: dict[str, int] = {}
+        grams: dict[int, list[tuple[int, int]]] = {}
+        parts = [term.split(" ") for term in terms]
+        for ws in parts:
+            for w in ws:
+                words.setdefault(w, len(words))
+        self.base = max(len(words), 1)
+        for column, ws in enumerate(parts):
+            key = 0
+            for w in ws:
+                key = key * self.base + words[w]
+            grams.setdefault(len(ws), []).append((key, column))
+        self.keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for n, pairs in grams.items():
+            pairs.sort()
+            self.keys[n] = (np.array([k for k, _ in pairs], dtype=np.int64), np.array([c for _, c in pairs], dtype=np.int64))
+        self.normalizer, self.lo, self.hi = normalizer, lo, hi
+        self.codes = _TokenCodes(normalizer, words)
+        fold = normalizer.strip_accents
+        self._table = _byte_table(fold, normalizer.numbers == "drop")
+        self._errors = "bulletin_clf.fold" if fold else "bulletin_clf.keep"
+        self._multi_fold = [c.encode("latin-1") for c in _MULTI_FOLD] if fold else []
+        self.idf, self.sublinear, self.width = idf, sublinear, len(terms)
+
+    @staticmethod
+    def fits(n_words: int, hi: int) -> bool:
+        """Whether every n-gram key fits in int64."""
+        return max(n_words, 1) ** hi < 2**62
+
+    def _chars(self, text: str) -> str:
+        """The normaliser's character steps except digits-to-zero (done per token)."""
+        n = self.normalizer
+        text = text.lower() if n.lowercase else text
+        text = fold_accents(text) if n.strip_accents else text
+        return _DIGITS.sub(" ", text) if n.numbers == "drop" else text
+
+    def _codes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token codes of all texts in order, and the document of each."""
+        n = self.normalizer
+        joined = _SEP.join(texts)
+        joined = joined.lower() if n.lowercase else joined
+        try:
+            if joined.count(_SEP_TOKEN) != len(texts) - 1:
+                raise _SlowPath
+            data = joined.encode("latin-1", self._errors)
+            if any(c in data for c in self._multi_fold):
+                raise _SlowPath
+        except _SlowPath:
+            pass
+        else:
+            raw = data.translate(self._table).split()
+            codes = np.fromiter(map(self.codes.__getitem__, raw), dtype=np.int64, count=len(raw))
+            is_sep = codes == -3
+            return codes[~is_sep], np.cumsum(is_sep)[~is_sep]
+        # Rare (non-Latin word characters, or a separator inside a text): token by token.
+        lengths = np.empty(len(texts), dtype=np.int64)
+        tokens: list[str] = []
+        for i, text in enumerate(texts):
+            found = _TOKEN.findall(self._chars(text))
+            lengths[i] = len(found)
+            tokens += found
+        codes = np.fromiter(map(self.codes.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        return codes, np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+
+    def transform(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(rows, columns, values)`` of the l2-normalised TF-IDF matrix."""
+        if not texts:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0)
+        codes, docs = self._codes(texts)
+        kept = codes != -1
+        codes, docs = codes[kept], docs[kept]
+        rows, cols = [], []
+        for n in range(self.lo, self.hi + 1):
+            if n not in self.keys or len(codes) < n:
+                continue
+            span = len(codes) - n + 1
+            key = codes[:span].copy()
+            valid = (key >= 0) & (docs[:span] == docs[n - 1 :])  # docs ascend: same first and last doc
+            for k in range(1, n):
+                nxt = codes[k : k + span]
+                valid &= nxt >= 0
+                key = key * self.base + nxt
+            key, doc = key[valid], docs[:span][valid]
+            sorted_keys, columns = self.keys[n]
+            pos = np.minimum(np.searchsorted(sorted_keys, key), len(sorted_keys) - 1)
+            hit = sorted_keys[pos] == key
+            rows.append(doc[hit])
+            cols.append(columns[pos[hit]])
+        if not rows:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0)
+        cells, counts = np.unique(np.concatenate(rows) * self.width + np.concatenate(cols), return_counts=True)
+        row, col = cells // self.width, cells % self.width
+        tf = counts.astype(np.float64)
+        if self.sublinear:
+            tf = np.log(tf) + 1.0
+        val = tf * self.idf[col]
+        norms = np.sqrt(np.bincount(row, weights=val * val, minlength=len(texts)))
+        return row, col, val / norms[row]
+
+
 class LinearScorer:
     """Scores ``(n, 4)`` from an exported model, numpy only."""
 
     def __init__(self, params: dict[str, Any], arrays: Any) -> None:
         self.blocks = []
+        self.batch_blocks: list[tuple[_WordBlock, int]] = []
         offset = 0
         for block in params["blocks"]:
             norm = SpanishNormalizer(**block["normalizer"])
@@ -115,6 +333,10 @@ class LinearScorer:
             vocab = {t: i for i, t in enumerate(block["terms"])}
             idf = np.asarray(arrays[f"idf_{block['name']}"])
             self.blocks.append((analyze, vocab, idf, block["sublinear_tf"], offset))
+            n_words = len({w for t in block["terms"] for w in t.split(" ")})
+            if block["kind"] == "word" and _WordBlock.fits(n_words, hi):
+                self.batch_blocks.append(
+                    (_WordBlock(norm, lo, hi, block["terms"], idf, block["sublinear_tf"]), offset))
             offset += len(vocab)
         self.names = np.array([f"{b['name']}__{t}" if len(params["blocks"]) > 1 else t for b in params["blocks"] for t in b["terms"]], dtype=object)
         self.coef = np.asarray(arrays["coef"])
@@ -154,6 +376,23 @@ class LinearScorer:
         return np.concatenate(cols), np.concatenate(vals)
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        if len(self.batch_blocks) == len(self.blocks):
+            return self._decision_batched(texts)
+        return self._decision_per_text(texts)
+
+    def _decision_batched(self, texts: Sequence[str], chunk: int = 2000) -> np.ndarray:
+        """All blocks vectorised; chunks bound the memory of the n-gram arrays."""
+        out = np.zeros((len(texts), self.coef.shape[0]))
+        for start in range(0, len(texts), chunk):
+            part = texts[start : start + chunk]
+            for block, offset in self.batch_blocks:
+                row, col, val = block.transform(part)
+                for label in range(self.coef.shape[0]):
+                    out[start : start + len(part), label] += np.bincount(
+                        row, weights=val * self.coef[label, col + offset], minlength=len(part))
+        return out + self.intercept
+
+    def _decision_per_text(self, texts: Sequence[str]) -> np.ndarray:
         out = np.empty((len(texts), self.coef.shape[0]))
         coef_t = self.coef.T
         for i, text in enumerate(texts):

@@ -55,6 +55,7 @@ class TaggedDocument:
 
 
 _PARALLEL_MIN = 5000
+_LABEL_SETS = [tuple(label for j, label in enumerate(LABELS) if code >> j & 1) for code in range(1 << len(LABELS))]
 
 
 def _default_model_dir() -> Path:
@@ -103,7 +104,9 @@ class Tagger:
     def predict(self, paragraphs: Sequence[str], *, n_jobs: int = 1) -> list[tuple[str, ...]]:
         """The label set of each paragraph (empty tuple: none of the four)."""
         proba = self.predict_proba(paragraphs, n_jobs=n_jobs)
-        return [tuple(LABELS[j] for j in np.flatnonzero(row >= self.thresholds)) for row in proba]
+        # Each row's label set as a 4-bit code, then a lookup of the 16 possible tuples.
+        codes = (proba >= self.thresholds) @ (1 << np.arange(len(LABELS)))
+        return [_LABEL_SETS[c] for c in codes.tolist()]
 
     def tag_text(self, text: str, *, explain: int = 0) -> list[TaggedParagraph]:
         """Segment a release's text into paragraphs and tag each one.
@@ -297,13 +300,25 @@ def spanish_share(text: str) -> float:
 
 
 def tag_document(
-    tagger: Tagger, path: Path, *, explain: int = 0, max_bytes: int = DEFAULT_MAX_BYTES, debug: bool = False
+    tagger: Tagger,
+    path: Path,
+    *,
+    explain: int = 0,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    debug: bool = False,
+    skip_doc_ids: frozenset[str] | None = None,
 ) -> TaggedDocument:
-    """Read, segment and tag one file; never raises for a bad file."""
+    """Read, segment and tag one file; never raises for a bad file.
+
+    A document whose id is in ``skip_doc_ids`` is returned untagged right
+    after reading (its id is a hash of the text), so resuming costs a read.
+    """
     doc = TaggedDocument(path=str(path))
     try:
         text = read_text(path, max_bytes=max_bytes)
         doc.doc_id = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        if skip_doc_ids and doc.doc_id in skip_doc_ids:
+            return doc
         seg = segment(text)
         doc.dropped = seg.dropped
         if not seg.paragraphs:
@@ -360,9 +375,9 @@ def tag_files(
         tagger = load(thresholds=thresholds)
     elif thresholds is not None:
         tagger = Tagger(tagger._model, tagger.manifest, thresholds=thresholds)
-    kwargs = {"explain": explain, "max_bytes": max_bytes, "debug": debug}
+    kwargs = {"explain": explain, "max_bytes": max_bytes, "debug": debug, "skip_doc_ids": skip_doc_ids}
     files = list(iter_input_files(paths))
-    workers = n_jobs if n_jobs is not None else (os.cpu_count() or 1 if len(files) >= 64 else 1)
+    workers = n_jobs if n_jobs is not None else ((os.cpu_count() or 1) if len(files) >= 64 else 1)
     if workers == -1:
         workers = os.cpu_count() or 1
     results: Iterable[list[TaggedDocument]]
