@@ -19,7 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from .features import _DIGITS, _TOKEN, SpanishNormalizer, _stem_all, _stop_set, _WordAnalyzer, fold_accents
+from .features import (
+    _DIGITS,
+    _TOKEN,
+    SpanishNormalizer,
+    _fold_slow,
+    _stem_all,
+    _stop_set,
+    _WordAnalyzer,
+    fold_accents,
+)
 
 LINEAR_ARRAYS = "linear.npz"
 LINEAR_PARAMS = "linear.json"
@@ -170,7 +179,7 @@ def _latin1_replacement(ch: str, fold: bool) -> str:
 
 
 # Latin-1 characters whose folded form is not one Latin-1 character (µ -> μ, ¼ -> 1⁄4).
-_MULTI_FOLD = frozenset(c for c in map(chr, range(256)) if len(fold_accents(c)) != 1 or ord(fold_accents(c)) > 255)
+_MULTI_FOLD = frozenset(c for c in map(chr, range(256)) if len(_fold_slow(c)) != 1 or ord(_fold_slow(c)) > 255)
 
 
 def _make_error_handler(fold: bool) -> Any:
@@ -200,7 +209,7 @@ def _byte_table(fold: bool, drop_digits: bool) -> bytes:
         if ch == _SEP_TOKEN:
             table[b] = b
             continue
-        out = fold_accents(ch) if fold else ch
+        out = _fold_slow(ch) if fold else ch  # fold_accents of one character, without its 0.1 s table
         if len(out) == 1 and ord(out) < 256 and _is_word(out) and not (drop_digits and _DIGITS.fullmatch(out)):
             table[b] = ord(out)
     return bytes(table)
