@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import warnings
 from pathlib import Path
@@ -19,6 +20,8 @@ from .errors import ReadError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# Control characters other than tab, newline, form feed and carriage return.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 # Elements that never hold the text of a release: navigation, scripts, forms.
 _HTML_DROP = (
@@ -149,7 +152,7 @@ def _decode_plain(where: str, data: bytes) -> str:
             text = data.decode("cp1252")
         except UnicodeDecodeError:
             text = data.decode("latin-1")
-    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    controls = len(_CONTROLS.findall(text, 0, 8192))
     if controls > max(8, len(text[:8192]) // 20):
         raise ReadError(f"{where}: looks like a binary file (control characters), not text")
     return text

@@ -295,7 +295,7 @@ def spanish_share(text: str) -> float:
     if not words:
         return 0.0
     stops = spanish_stop_words()
-    return sum(w in stops for w in words) / len(words)
+    return sum(map(stops.__contains__, words)) / len(words)
 
 
 def tag_document(
