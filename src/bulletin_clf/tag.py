@@ -54,6 +54,7 @@ class TaggedDocument:
 
 
 _PARALLEL_MIN = 50_000  # below this, starting worker processes costs more than it saves
+_PARALLEL_CHUNK = 10_000
 _LABEL_SETS = [tuple(label for j, label in enumerate(LABELS) if code >> j & 1) for code in range(1 << len(LABELS))]
 
 
@@ -94,8 +95,10 @@ class Tagger:
             return np.asarray(self._model.predict_proba(texts)).reshape(len(texts), len(LABELS))
         from joblib import Parallel, delayed
 
-        size = -(-len(texts) // workers)
-        parts = Parallel(n_jobs=workers)(
+        # Bounded chunks, dispatched a few at a time: a worker holds one chunk,
+        # not 1/workers of the input, so memory does not grow with the batch.
+        size = min(-(-len(texts) // workers), _PARALLEL_CHUNK)
+        parts = Parallel(n_jobs=workers, pre_dispatch="2*n_jobs")(
             delayed(self._model.predict_proba)(texts[i : i + size]) for i in range(0, len(texts), size)
         )
         return np.vstack(parts)
