@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -70,6 +72,23 @@ def test_tag_files_reports_errors_per_file_and_keeps_going(tiny_model_dir, tmp_p
     for d in docs:
         if d.error:
             assert d.error.startswith(d.path) and "\n" not in d.error
+
+
+def test_unreadable_file_in_a_folder_fails_alone(tiny_model_dir, tmp_path, monkeypatch):
+    # Simulated, because chmod 000 does not stop root (CI may run as root).
+    (tmp_path / "a.txt").write_text(RELEASE, encoding="utf-8")
+    (tmp_path / "secreto.txt").write_text(RELEASE, encoding="utf-8")
+    real_open = Path.open
+
+    def guarded_open(self, *args, **kwargs):
+        if self.name == "secreto.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", guarded_open)
+    docs = {Path(d.path).name: d for d in tag_files([tmp_path], tagger=load(tiny_model_dir))}
+    assert docs["a.txt"].error is None and docs["a.txt"].paragraphs
+    assert docs["secreto.txt"].error == f"{tmp_path / 'secreto.txt'}: permission denied"
 
 
 def test_parallel_and_serial_give_the_same_result(tiny_model_dir, tmp_path):
