@@ -80,6 +80,29 @@ def test_cp1252_curly_quotes_and_dashes(tmp_path: Path) -> None:
     assert read_text(p) == text
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_with_byte_order_mark(tmp_path: Path, encoding: str) -> None:
+    text = "Secretaría de Salud: niños y atención médica.\n\nSegundo párrafo."
+    data = text.encode(encoding)
+    if encoding != "utf-16":  # the explicit-endian codecs write no BOM; add the one editors write
+        data = ("\ufeff" + text).encode(encoding)
+    p = tmp_path / "unicode.txt"
+    p.write_bytes(data)
+    assert read_text(p) == text
+
+
+def test_utf16_without_byte_order_mark_is_refused_as_binary(tmp_path: Path) -> None:
+    p = tmp_path / "sin_bom.txt"
+    p.write_bytes("Texto sin marca de orden.".encode("utf-16-le"))
+    read_error(p, "binary")
+
+
+def test_broken_utf16_names_the_problem(tmp_path: Path) -> None:
+    p = tmp_path / "roto.txt"
+    p.write_bytes(b"\xff\xfe" + "Texto".encode("utf-16-le") + b"\x00\xd8")  # unpaired surrogate
+    read_error(p, "not valid UTF-16")
+
+
 def test_utf8_bom_is_removed(tmp_path: Path) -> None:
     p = tmp_path / "bom.txt"
     p.write_bytes(b"\xef\xbb\xbf" + "Atención médica".encode())
@@ -320,6 +343,21 @@ def test_docx_paragraphs_and_table(tmp_path: Path) -> None:
     blocks = [b for b in out.split("\n\n") if b]
     assert blocks[:3] == ["IMSS amplía la atención", "Se contrataron médicos.", "La secretaría informó."]
     assert {"Tlaxcala", "179"} <= set(blocks)
+
+
+def test_docx_table_stays_where_it_is_and_merged_cells_count_once(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Antes de la tabla.")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).merge(table.cell(0, 1)).text = "Avance de obras"
+    table.cell(1, 0).text, table.cell(1, 1).text = "Hospital", "90 %"
+    document.add_paragraph("Después de la tabla.")
+    p = tmp_path / "tabla.docx"
+    document.save(str(p))
+    blocks = [b for b in read_text(p).split("\n\n") if b]
+    assert blocks == ["Antes de la tabla.", "Avance de obras", "Hospital", "90 %", "Después de la tabla."]
 
 
 @pytest.mark.parametrize(

@@ -139,6 +139,13 @@ def _read_bytes(p: Path, where: str, max_bytes: int) -> bytes:
 
 
 def _decode_plain(where: str, data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Windows editors save "Unicode" text as UTF-16 with a byte-order mark.
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ReadError(f"{where}: starts with a UTF-16 byte-order mark but is not valid UTF-16") from None
+        return _refuse_controls(where, text)
     head = data[:8192]
     if b"\x00" in head:
         raise ReadError(f"{where}: looks like a binary file (NUL bytes), not text")
@@ -152,6 +159,10 @@ def _decode_plain(where: str, data: bytes) -> str:
             text = data.decode("cp1252")
         except UnicodeDecodeError:
             text = data.decode("latin-1")
+    return _refuse_controls(where, text)
+
+
+def _refuse_controls(where: str, text: str) -> str:
     controls = len(_CONTROLS.findall(text, 0, 8192))
     if controls > max(8, len(text[:8192]) // 20):
         raise ReadError(f"{where}: looks like a binary file (control characters), not text")
@@ -227,15 +238,23 @@ def _pdf_to_text(where: str, data: bytes) -> str:
 
 def _docx_to_text(where: str, data: bytes) -> str:
     import docx
+    from docx.table import Table
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             document = docx.Document(io.BytesIO(data))
-            blocks = [para.text for para in document.paragraphs]
-            for table in document.tables:
-                for row in table.rows:
-                    blocks.extend(cell.text for cell in row.cells)
+            blocks = []
+            for item in document.iter_inner_content():  # paragraphs and tables in reading order
+                if isinstance(item, Table):
+                    for row in item.rows:
+                        seen = set()
+                        for cell in row.cells:  # a merged cell is returned once per grid column
+                            if id(cell._tc) not in seen:
+                                seen.add(id(cell._tc))
+                                blocks.append(cell.text)
+                else:
+                    blocks.append(item.text)
     except Exception as exc:  # bad zip, bad XML (lxml), zlib errors, wrong content type...
         raise ReadError(f"{where}: corrupt or unreadable DOCX ({type(exc).__name__})") from None
     return "\n\n".join(blocks)
