@@ -297,3 +297,38 @@ def test_two_megabytes_on_one_line() -> None:
     text = " ".join(_wrapped_lines(2 * 2**20))
     seg = segment(text)
     assert seg.paragraphs == [text]
+
+
+# --- tagging ------------------------------------------------------------------
+
+PARAGRAPH = st.lists(st.one_of(TOKENS, st.text(max_size=12), st.sampled_from(
+    ["medicamentos", "médicos", "hospital", "convenio", "IMSS-Bienestar", "¼ µ ﬁ ™", "\x01", "Σ"])), max_size=25).map("".join)
+
+
+@pytest.fixture(scope="module", params=["arrays", "pickle"])
+def fuzz_tagger(request: pytest.FixtureRequest, tiny_model_dir: Path):
+    from bulletin_clf import load
+
+    return load(tiny_model_dir, backend=request.param)
+
+
+@FUZZ
+@given(paragraphs=st.lists(PARAGRAPH, max_size=6))
+def test_predict_is_aligned_with_its_input(fuzz_tagger, paragraphs: list[str]) -> None:
+    proba = fuzz_tagger.predict_proba(paragraphs)
+    assert proba.shape == (len(paragraphs), 4)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    labels = fuzz_tagger.predict(paragraphs)
+    assert len(labels) == len(paragraphs)
+    # one paragraph at a time gives the same answer as the batch
+    assert [fuzz_tagger.predict([p])[0] for p in paragraphs] == labels
+
+
+@FUZZ
+@given(text=st.lists(st.one_of(TOKENS, PARAGRAPH), max_size=20).map("".join))
+def test_tag_text_is_aligned_with_the_segmentation(fuzz_tagger, text: str) -> None:
+    tagged = fuzz_tagger.tag_text(text)
+    paragraphs = segment(text).paragraphs
+    assert [t.text for t in tagged] == paragraphs
+    assert [t.index for t in tagged] == list(range(len(paragraphs)))
+    assert [t.labels for t in tagged] == fuzz_tagger.predict(paragraphs)
