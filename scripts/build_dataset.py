@@ -5,7 +5,7 @@ Inputs (all in the repo, plus ``../shared/corpus/seeds`` for seed texts):
 
 * ``data/annotation/sample.jsonl``, ``sample_round*.jsonl``: drawn paragraphs
   with their document, date and speaker (see ``sample_for_annotation.py``).
-* ``data/annotation/raw/b*.jsonl``, ``r*.jsonl``: first annotation of every
+* ``data/annotation/raw/b*.jsonl``, ``r*.jsonl``, ``s*.jsonl``: first annotation of every
   drawn paragraph; ``d*.jsonl``: independent second annotation of 450 of them;
   ``adjudicated.jsonl``: the decision on every paragraph where the two
   disagreed.
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     drawn = read_jsonl(ANN / "sample.jsonl")
     for extra in sorted(ANN.glob("sample_round*.jsonl")):
         drawn += read_jsonl(extra)
-    first = load_annotations(("b", "r"))
+    first = load_annotations(("b", "r", "s"))
     second = load_annotations(("d",))
     adjudicated = {r["id"]: r for r in read_jsonl(ANN / "adjudicated.jsonl")} if (ANN / "adjudicated.jsonl").exists() else {}
 

@@ -25,7 +25,8 @@ The plan, in words (data/README.md repeats it with the resulting counts):
 Run: ``python scripts/sample_for_annotation.py --corpus ../shared/corpus``.
 Rounds 2 and 3 (``sample_round2.jsonl``, ``sample_round3.jsonl``, batches
 ``r*``) continue the same draw with new quotas, skipping everything earlier
-rounds took.
+rounds took. Round 4 (``sample_round4.jsonl``, batches ``s*``) draws only from
+October-December 2024 with a looser per-document cap (see ``ROUND4_QUOTA``).
 Deterministic for a given seed and corpus.
 """
 
@@ -58,6 +59,15 @@ ROUND2_QUOTA = {"2019": 70, "2020": 70, "2021": 70, "2022": 70, "2023": 70, "202
 # Round 3 adds training data weighted towards the years just before the
 # temporal test (no 2025: that year is held out for evaluation).
 ROUND3_QUOTA = {"2019": 150, "2020": 150, "2021": 150, "2022": 200, "2023": 400, "2024": 450}
+# Round 4 targets the drift the temporal test showed: only the first months of
+# the administration that took office in October 2024 (its programmes, officials
+# and institutions are what 2025 talks about), still before the held-out 2025.
+# Those few conferences were mostly used up by the per-document cap, so this
+# round allows more paragraphs per document.
+ROUND4_QUOTA = {"2024": 750}
+ROUND4_DATES = ("2024-10-01", "2024-12-31")
+ROUND4_MAX_PER_DOC = 30
+ROUND4_BATCH = 150
 # Sampling hints only (accent-folded, lowercase substrings). Not labels.
 HINTS = {
     "medicine_supply": [
@@ -187,7 +197,9 @@ class DrawState:
         self.per_doc: dict[str, int] = defaultdict(int)
 
 
-def draw(pool: list[dict], rng: random.Random, quotas: dict[str, int], state: DrawState) -> list[dict]:
+def draw(
+    pool: list[dict], rng: random.Random, quotas: dict[str, int], state: DrawState, max_per_doc: int = MAX_PER_DOC
+) -> list[dict]:
     by_year: dict[str, list[dict]] = defaultdict(list)
     for rec in pool:
         by_year[rec["year"]].append(rec)
@@ -196,7 +208,7 @@ def draw(pool: list[dict], rng: random.Random, quotas: dict[str, int], state: Dr
 
     def try_take(rec: dict, stratum: str) -> bool:
         key = norm_key(rec["text"])
-        if key in seen_keys or per_doc[rec["doc_id"]] >= MAX_PER_DOC:
+        if key in seen_keys or per_doc[rec["doc_id"]] >= max_per_doc:
             return False
         sh = shingles(rec["text"])
         if len(sh & seen_shingles) * 2 >= len(sh):
@@ -269,7 +281,16 @@ def main(argv: list[str] | None = None) -> None:
     first = len(extra) // BATCH_SIZE + 1
     for i in range(0, len(extra3), BATCH_SIZE):
         write_batch(batches / f"r{first + i // BATCH_SIZE:02d}.txt", extra3[i : i + BATCH_SIZE])
-    print(f"drew {len(chosen)} paragraphs; {DOUBLE_N} copied for double annotation; round 2: {len(extra)}")
+    recent = [r for r in pool if ROUND4_DATES[0] <= r["date"] <= ROUND4_DATES[1]]
+    extra4 = draw(recent, rng, ROUND4_QUOTA, state, max_per_doc=ROUND4_MAX_PER_DOC)
+    rng.shuffle(extra4)
+    with open(args.out / "sample_round4.jsonl", "w", encoding="utf-8") as fh:
+        for rec in extra4:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    for i in range(0, len(extra4), ROUND4_BATCH):
+        write_batch(batches / f"s{i // ROUND4_BATCH + 1:02d}.txt", extra4[i : i + ROUND4_BATCH])
+    print(f"drew {len(chosen)} paragraphs; {DOUBLE_N} copied for double annotation; "
+          f"round 2: {len(extra)}; round 3: {len(extra3)}; round 4: {len(extra4)}")
 
 
 def write_batch(path: Path, recs: list[dict]) -> None:
