@@ -105,7 +105,9 @@ class Tagger:
 
     def predict(self, paragraphs: Sequence[str], *, n_jobs: int = 1) -> list[tuple[str, ...]]:
         """The label set of each paragraph (empty tuple: none of the four)."""
-        proba = self.predict_proba(paragraphs, n_jobs=n_jobs)
+        return self._label_sets(self.predict_proba(paragraphs, n_jobs=n_jobs))
+
+    def _label_sets(self, proba: np.ndarray) -> list[tuple[str, ...]]:
         # Each row's label set as a 4-bit code, then a lookup of the 16 possible tuples.
         codes = (proba >= self.thresholds) @ (1 << np.arange(len(LABELS)))
         return [_LABEL_SETS[c] for c in codes.tolist()]
@@ -123,8 +125,7 @@ class Tagger:
     def tag_paragraphs(self, paragraphs: Sequence[str], *, explain: int = 0) -> list[TaggedParagraph]:
         proba = self.predict_proba(paragraphs)
         out = []
-        for i, (text, row) in enumerate(zip(paragraphs, proba, strict=False)):
-            labels = tuple(LABELS[j] for j in np.flatnonzero(row >= self.thresholds))
+        for i, (text, row, labels) in enumerate(zip(paragraphs, proba, self._label_sets(proba), strict=False)):
             terms = self.explain(text, top=explain, labels=labels) if explain > 0 else None
             scores = {label: round(float(s), 4) for label, s in zip(LABELS, row, strict=False)}
             out.append(TaggedParagraph(index=i, text=text, labels=labels, scores=scores, terms=terms))
