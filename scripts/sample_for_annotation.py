@@ -254,9 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     chosen = draw(pool, rng, YEAR_QUOTA, state)
     rng.shuffle(chosen)
     args.out.mkdir(parents=True, exist_ok=True)
-    with open(args.out / "sample.jsonl", "w", encoding="utf-8") as fh:
-        for rec in chosen:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    write_jsonl(args.out / "sample.jsonl", chosen)
     batches = args.out / "batches"
     batches.mkdir(exist_ok=True)
     for i in range(0, len(chosen), BATCH_SIZE):
@@ -268,29 +266,29 @@ def main(argv: list[str] | None = None) -> None:
     # plan, new paragraphs only (round 1 and its near duplicates excluded).
     extra = draw(pool, rng, ROUND2_QUOTA, state)
     rng.shuffle(extra)
-    with open(args.out / "sample_round2.jsonl", "w", encoding="utf-8") as fh:
-        for rec in extra:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    write_jsonl(args.out / "sample_round2.jsonl", extra)
     for i in range(0, len(extra), BATCH_SIZE):
         write_batch(batches / f"r{i // BATCH_SIZE + 1:02d}.txt", extra[i : i + BATCH_SIZE])
     extra3 = draw(pool, rng, ROUND3_QUOTA, state)
     rng.shuffle(extra3)
-    with open(args.out / "sample_round3.jsonl", "w", encoding="utf-8") as fh:
-        for rec in extra3:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    write_jsonl(args.out / "sample_round3.jsonl", extra3)
     first = len(extra) // BATCH_SIZE + 1
     for i in range(0, len(extra3), BATCH_SIZE):
         write_batch(batches / f"r{first + i // BATCH_SIZE:02d}.txt", extra3[i : i + BATCH_SIZE])
     recent = [r for r in pool if ROUND4_DATES[0] <= r["date"] <= ROUND4_DATES[1]]
     extra4 = draw(recent, rng, ROUND4_QUOTA, state, max_per_doc=ROUND4_MAX_PER_DOC)
     rng.shuffle(extra4)
-    with open(args.out / "sample_round4.jsonl", "w", encoding="utf-8") as fh:
-        for rec in extra4:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    write_jsonl(args.out / "sample_round4.jsonl", extra4)
     for i in range(0, len(extra4), ROUND4_BATCH):
         write_batch(batches / f"s{i // ROUND4_BATCH + 1:02d}.txt", extra4[i : i + ROUND4_BATCH])
     print(f"drew {len(chosen)} paragraphs; {DOUBLE_N} copied for double annotation; "
           f"round 2: {len(extra)}; round 3: {len(extra3)}; round 4: {len(extra4)}")
+
+
+def write_jsonl(path: Path, recs: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for rec in recs:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
 def write_batch(path: Path, recs: list[dict]) -> None:
