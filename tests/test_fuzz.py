@@ -308,7 +308,7 @@ PARAGRAPH = st.lists(st.one_of(TOKENS, st.text(max_size=12), st.sampled_from(
 def fuzz_tagger(request: pytest.FixtureRequest, tiny_model_dir: Path):
     from bulletin_clf import load
 
-    return load(tiny_model_dir, backend=request.param)
+    return load(tiny_model_dir, backend=request.param, allow_pickle=request.param == "pickle")
 
 
 @FUZZ

@@ -161,7 +161,7 @@ def test_array_backend_matches_the_pickled_pipeline(tiny_model_dir):
 
     texts = [t for t, _ in TINY + TINY_EVAL] + ["", "¡Hola! 123", "ﬁ año 2025 — Ñandú"]
     fast = load(tiny_model_dir)
-    full = load(tiny_model_dir, backend="pickle")
+    full = load(tiny_model_dir, backend="pickle", allow_pickle=True)
     assert type(fast._model).__name__ == "LinearScorer"
     assert np.allclose(fast.predict_proba(texts), full.predict_proba(texts), atol=1e-6)
     assert fast.predict(texts) == full.predict(texts)

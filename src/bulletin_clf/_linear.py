@@ -34,6 +34,19 @@ LINEAR_ARRAYS = "linear.npz"
 LINEAR_PARAMS = "linear.json"
 _SPACES = re.compile(r"\s\s+")
 
+# Limits on an array model read from disk (documented in SECURITY.md): far
+# above what training produces (the shipped model has ~60k terms), far below
+# what would exhaust memory.
+MAX_PARAMS_BYTES = 128 << 20
+MAX_TERMS = 2_000_000
+MAX_TERM_CHARS = 300
+MAX_BLOCKS = 4
+MAX_NGRAM = {"word": 3, "char_wb": 8}
+MAX_ARRAY_BYTES = 256 << 20
+_BLOCK_NAME = re.compile(r"[a-z][a-z0-9_]{0,15}")
+_NORMALIZER_KEYS = {"lowercase": bool, "strip_accents": bool, "stop_words": bool, "stemming": bool, "numbers": str}
+_NUMBER_MODES = ("keep", "token", "drop")
+
 
 def _char_wb(text: str, lo: int, hi: int) -> list[str]:
     """scikit-learn's ``char_wb`` analyzer, reproduced."""
@@ -353,11 +366,22 @@ class LinearScorer:
 
     @classmethod
     def load(cls, directory: Path) -> LinearScorer:
-        params = json.loads((directory / LINEAR_PARAMS).read_text(encoding="utf-8"))
-        if params.get("format") != "bulletin_clf.linear/1":
-            raise ValueError(f"{directory / LINEAR_PARAMS}: unknown format {params.get('format')!r}")
-        with np.load(directory / LINEAR_ARRAYS, allow_pickle=False) as arrays:
-            return cls(params, {k: arrays[k] for k in arrays.files})
+        """Read and validate ``linear.json`` and ``linear.npz``; raises ModelLoadError."""
+        from .errors import ModelLoadError
+        from .persist import read_json_bounded
+
+        params = read_json_bounded(directory / LINEAR_PARAMS, MAX_PARAMS_BYTES, LINEAR_PARAMS)
+        problem = params_problem(params)
+        if problem:
+            raise ModelLoadError(f"{directory / LINEAR_PARAMS}: {problem}")
+        n_terms = sum(len(b["terms"]) for b in params["blocks"])
+        shapes: dict[str, tuple[int, ...]] = {f"idf_{b['name']}": (len(b["terms"]),) for b in params["blocks"]}
+        shapes |= {"coef": (4, n_terms), "intercept": (4,)}
+        try:
+            arrays = read_npz_checked(directory / LINEAR_ARRAYS, shapes)
+        except ValueError as exc:
+            raise ModelLoadError(f"{directory / LINEAR_ARRAYS}: {exc}") from None
+        return cls(params, arrays)
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and TF-IDF values of one paragraph (l2-normalised per block)."""
@@ -411,3 +435,98 @@ class LinearScorer:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.decision_function(texts)))
+
+
+def params_problem(params: Any) -> str | None:
+    """What is wrong with a parsed ``linear.json``, or ``None`` (types, sizes, ranges)."""
+    if not isinstance(params, dict) or set(params) != {"format", "blocks"}:
+        return "not an object with exactly the keys 'format' and 'blocks'"
+    if params["format"] != "bulletin_clf.linear/1":
+        return f"format: unknown format {str(params['format'])[:40]!r}"
+    blocks = params["blocks"]
+    if not isinstance(blocks, list) or not 1 <= len(blocks) <= MAX_BLOCKS:
+        return f"blocks: not a list of 1 to {MAX_BLOCKS} feature blocks"
+    names: set[str] = set()
+    total = 0
+    for i, b in enumerate(blocks):
+        where = f"blocks[{i}]"
+        if not isinstance(b, dict) or set(b) != {"name", "kind", "ngram_range", "sublinear_tf", "normalizer", "terms"}:
+            return f"{where}: not a feature block (name, kind, ngram_range, sublinear_tf, normalizer, terms)"
+        if not isinstance(b["name"], str) or not _BLOCK_NAME.fullmatch(b["name"]) or b["name"] in names:
+            return f"{where}.name: not a short unique identifier"
+        names.add(b["name"])
+        if b["kind"] not in MAX_NGRAM:
+            return f"{where}.kind: must be one of {', '.join(MAX_NGRAM)}"
+        ng = b["ngram_range"]
+        if (not isinstance(ng, list) or len(ng) != 2 or not all(type(x) is int for x in ng)
+                or not 1 <= ng[0] <= ng[1] <= MAX_NGRAM[b["kind"]]):
+            return f"{where}.ngram_range: must be [lo, hi] with 1 <= lo <= hi <= {MAX_NGRAM[b['kind']]}"
+        if type(b["sublinear_tf"]) is not bool:
+            return f"{where}.sublinear_tf: not true or false"
+        norm = b["normalizer"]
+        if not isinstance(norm, dict) or set(norm) != set(_NORMALIZER_KEYS):
+            return f"{where}.normalizer: must have exactly the keys {', '.join(_NORMALIZER_KEYS)}"
+        for key, typ in _NORMALIZER_KEYS.items():
+            if type(norm[key]) is not typ:
+                return f"{where}.normalizer.{key}: not a {typ.__name__}"
+        if norm["numbers"] not in _NUMBER_MODES:
+            return f"{where}.normalizer.numbers: must be one of {', '.join(_NUMBER_MODES)}"
+        terms = b["terms"]
+        if not isinstance(terms, list):
+            return f"{where}.terms: not a list"
+        total += len(terms)
+        if total > MAX_TERMS:
+            return f"vocabulary over the limit of {MAX_TERMS:,} terms"
+        for j, t in enumerate(terms):
+            if not isinstance(t, str) or not 0 < len(t) <= MAX_TERM_CHARS:
+                return f"{where}.terms[{j}]: not a term of 1 to {MAX_TERM_CHARS} characters"
+        if len(set(terms)) != len(terms):
+            return f"{where}.terms: duplicate terms"
+    return None
+
+
+def read_npz_checked(path: Path, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+    """Read float64 arrays of exactly ``shapes`` from an ``.npz``, or raise ValueError.
+
+    Member names, declared sizes (before inflating), headers, dtypes and
+    shapes are all checked before an array is allocated; no pickles; values
+    must be finite.
+    """
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ValueError(f"not a valid .npz archive ({exc})") from None
+    with zf:
+        infos = {info.filename: info for info in zf.infolist()}
+        expected = {f"{k}.npy" for k in shapes}
+        if set(infos) != expected:
+            raise ValueError(f"members {sorted(infos)[:8]} differ from the expected {sorted(expected)}")
+        total = sum(i.file_size for i in infos.values())
+        if total > MAX_ARRAY_BYTES:
+            raise ValueError(f"arrays inflate to {total:,} bytes, over the limit of {MAX_ARRAY_BYTES:,}")
+        out = {}
+        for key, shape in shapes.items():
+            info = infos[f"{key}.npy"]
+            if info.file_size > 8 * int(np.prod(shape)) + 4096:
+                raise ValueError(f"{key}: declared size {info.file_size:,} bytes does not fit shape {shape}")
+            try:
+                with zf.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                              else np.lib.format.read_array_header_2_0)(fh)
+                    got_shape, fortran, dtype = header
+                    if dtype != np.dtype("<f8") or tuple(got_shape) != shape or fortran:
+                        raise ValueError(f"{key}: {dtype} array of shape {tuple(got_shape)}, "
+                                         f"expected float64 of shape {shape}")
+                    data = fh.read(8 * int(np.prod(shape)) + 1)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise ValueError(f"{key}: unreadable ({exc})") from None
+            if len(data) != 8 * int(np.prod(shape)):
+                raise ValueError(f"{key}: {len(data):,} bytes of data, expected {8 * int(np.prod(shape)):,}")
+            arr = np.frombuffer(data, dtype="<f8").reshape(shape)
+            if not np.isfinite(arr).all():
+                raise ValueError(f"{key}: contains NaN or infinite values")
+            out[key] = arr
+    return out

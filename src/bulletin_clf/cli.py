@@ -48,6 +48,15 @@ def _threshold_arg(values: list[str] | None) -> float | dict[str, float] | None:
     return out
 
 
+def _add_allow_pickle(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="allow unpickling model.joblib when the model has no array copy: this RUNS CODE "
+        "from the model directory; only for models whose author you trust",
+    )
+
+
 def add_tag_parser(sub: Any) -> None:
     p = sub.add_parser(
         "tag",
@@ -61,6 +70,7 @@ def add_tag_parser(sub: Any) -> None:
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
+    _add_allow_pickle(p)
     p.add_argument(
         "--format",
         choices=("jsonl", "csv", "parquet"),
@@ -178,7 +188,7 @@ def run_tag(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and not out.parent.is_dir():
         raise BulletinError(f"{out}: folder {out.parent} does not exist")
-    tagger = load(args.model, thresholds=thresholds)
+    tagger = load(args.model, thresholds=thresholds, allow_pickle=args.allow_pickle)
     done: set[str] = set()
     progress_fh: TextIO | None = None
     if out is not None:
@@ -369,13 +379,14 @@ def add_evaluate_parser(sub: Any) -> None:
     p.add_argument("model_dir")
     p.add_argument("--split", default="test", choices=("validation", "test", "temporal_test"))
     p.add_argument("--data-dir", metavar="DIR")
+    _add_allow_pickle(p)
     p.set_defaults(run=run_evaluate)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from .train import evaluate
 
-    m = evaluate(args.model_dir, args.split, data_dir=args.data_dir)
+    m = evaluate(args.model_dir, args.split, data_dir=args.data_dir, allow_pickle=args.allow_pickle)
     print(f"{args.split} (n={m['n']})")
     for label, v in m["per_label"].items():
         print(
@@ -395,13 +406,14 @@ def add_explain_parser(sub: Any) -> None:
     p.add_argument("model_dir", nargs="?", help="model directory (default: the shipped model)")
     p.add_argument("--top", type=int, default=20)
     p.add_argument("--text", help="instead, explain the labels of this paragraph")
+    _add_allow_pickle(p)
     p.set_defaults(run=run_explain)
 
 
 def run_explain(args: argparse.Namespace) -> int:
     from .tag import load
 
-    tagger = load(args.model_dir)
+    tagger = load(args.model_dir, allow_pickle=args.allow_pickle)
     if args.text:
         para = tagger.tag_paragraphs([args.text], explain=args.top)[0]
         print("labels:", ", ".join(para.labels) or "other")

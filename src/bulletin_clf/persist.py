@@ -6,18 +6,28 @@ last, which records the format version, the label order, thresholds, the
 experiment config, a fingerprint of the training data, library versions and
 the SHA-256 of every other file.
 
-Loading verifies every hash *before* anything is unpickled, refuses missing,
-changed or unlisted files, refuses another format version or scikit-learn
-version, and warns when only the bulletin_clf version differs. joblib files
-run code when loaded: load only models you trust.
+Loading (:func:`load_model_dir`) first checks the manifest against a schema
+(types, sizes, file names without paths), then every hash, and refuses
+missing, changed or unlisted files and another format version. It then reads
+the pickle-free array copy (``linear.json`` + ``linear.npz``, validated
+against declared shapes and size limits before anything is allocated)
+whenever the directory has one. The joblib pickle, which runs code when
+loaded, is read only when the caller asks for it by name
+(``allow_pickle=True``); then another scikit-learn version is refused too.
+
+What the hashes protect against: a file changed, truncated or added after
+the manifest was written. What they do not: a malicious author, who writes
+the manifest too. That is why no pickle is read by default.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -30,6 +40,15 @@ from .errors import ModelLoadError
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 MODEL_FILE = "model.joblib"
+LINEAR_PARAMS = "linear.json"
+LINEAR_ARRAYS = "linear.npz"
+
+# Bounds on what a model directory may ask us to read (documented in SECURITY.md).
+MAX_MANIFEST_BYTES = 1 << 20
+MAX_FILES = 64
+MAX_FILE_BYTES = 512 << 20
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class ModelVersionWarning(UserWarning):
@@ -95,8 +114,8 @@ def save_model(model: Any, directory: str | os.PathLike[str], *, manifest: dict[
 
     linear = save_linear(model, out)
     files = {
-        str(p.relative_to(out)): sha256_file(p)
-        for p in sorted(out.rglob("*"))
+        p.name: sha256_file(p)
+        for p in sorted(out.iterdir())
         if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
     }
     body = {
@@ -112,54 +131,107 @@ def save_model(model: Any, directory: str | os.PathLike[str], *, manifest: dict[
     return out
 
 
+def read_json_bounded(path: Path, limit: int, what: str) -> Any:
+    """Parse a JSON file of at most ``limit`` bytes; any failure is one ModelLoadError line."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise ModelLoadError(f"{path}: {what} is {size:,} bytes, over the limit of {limit:,}")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise ModelLoadError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"{path}: {what} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ModelLoadError(f"{path}: {what} is nested too deeply") from None
+
+
 def read_manifest(directory: str | os.PathLike[str]) -> dict[str, Any]:
     d = Path(directory)
     path = d / MANIFEST
     if not d.is_dir():
         raise ModelLoadError(f"{d}: model directory does not exist")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = read_json_bounded(path, MAX_MANIFEST_BYTES, "manifest")
     except FileNotFoundError:
         raise ModelLoadError(f"{d}: no {MANIFEST}; not a bulletin_clf model directory") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelLoadError(f"{path}: manifest is not valid JSON ({exc})") from None
-    if not isinstance(manifest, dict) or "files" not in manifest:
-        raise ModelLoadError(f"{path}: manifest has no 'files' table")
-    return manifest
+    problem = manifest_problem(manifest)
+    if problem:
+        raise ModelLoadError(f"{path}: {problem}")
+    return dict(manifest)
+
+
+def manifest_problem(manifest: Any) -> str | None:
+    """What is wrong with a parsed manifest's shape, or ``None``."""
+    if not isinstance(manifest, dict):
+        return "manifest is not a JSON object"
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return "manifest has no 'files' table"
+    if len(files) > MAX_FILES:
+        return f"manifest lists {len(files)} files, over the limit of {MAX_FILES}"
+    for name, digest in files.items():
+        if not _FILE_NAME.fullmatch(name) or name == MANIFEST:
+            return f"files: {name[:80]!r} is not a plain file name inside the model directory"
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            return f"files.{name}: not a SHA-256 hex digest"
+    if not isinstance(manifest.get("format_version"), int) or isinstance(manifest.get("format_version"), bool):
+        return "format_version: not an integer"
+    labels = manifest.get("labels")
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        return "labels: not a list of label names"
+    th = manifest.get("thresholds")
+    if not isinstance(th, list) or len(th) != len(LABELS):
+        return f"thresholds: not a list of {len(LABELS)} numbers"
+    for i, t in enumerate(th):
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or not 0 < t < 1:
+            return f"thresholds[{i}]: {t!r} is not a number strictly between 0 and 1"
+    versions = manifest.get("versions", {})
+    if not isinstance(versions, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(v) < 64 for k, v in versions.items()
+    ):
+        return "versions: not a table of version strings"
+    for key in ("trained_on",):
+        value = manifest.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            return f"{key}: not a list of split names"
+    return None
 
 
 def verify_directory(directory: str | os.PathLike[str]) -> dict[str, Any]:
-    """Check format version, library versions and every file hash.
+    """Check the manifest's schema, the format version and every file hash.
 
-    Returns the manifest. Raises :class:`ModelLoadError` on any mismatch.
+    Only top-level regular files belong to a model; every one of them must be
+    listed, and every listed one must match its hash. Returns the manifest.
+    Raises :class:`ModelLoadError` on any mismatch.
     """
     d = Path(directory)
     manifest = read_manifest(d)
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest["format_version"] != FORMAT_VERSION:
         raise ModelLoadError(
             f"{d}: model format version {manifest.get('format_version')!r} is not supported "
             f"(this bulletin_clf reads version {FORMAT_VERSION}); retrain or upgrade"
         )
-    if list(manifest.get("labels", [])) != list(LABELS):
+    if list(manifest["labels"]) != list(LABELS):
         raise ModelLoadError(f"{d}: model labels {manifest.get('labels')} differ from {list(LABELS)}")
     listed: dict[str, str] = manifest["files"]
-    present = {
-        str(p.relative_to(d))
-        for p in d.rglob("*")
-        if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
-    }
+    present = {p.name for p in d.iterdir() if p.name != MANIFEST and not p.name.startswith(".") and not p.is_dir()}
     for name in sorted(present - set(listed)):
         raise ModelLoadError(f"{d}: unknown file {name!r} not listed in the manifest; refusing to load")
     for name, digest in sorted(listed.items()):
         path = d / name
-        if not path.is_file():
-            raise ModelLoadError(f"{d}: file {name!r} listed in the manifest is missing")
+        if path.is_symlink() or not path.is_file():
+            raise ModelLoadError(f"{d}: file {name!r} listed in the manifest is missing (or not a regular file)")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ModelLoadError(f"{d}: file {name!r} is over the limit of {MAX_FILE_BYTES:,} bytes")
         if sha256_file(path) != digest:
             raise ModelLoadError(
                 f"{d}: file {name!r} does not match its SHA-256 in the manifest (tampered or corrupt)"
             )
-    if MODEL_FILE not in listed:
-        raise ModelLoadError(f"{d}: manifest lists no {MODEL_FILE}")
     return manifest
 
 
@@ -189,34 +261,68 @@ def check_versions(
         )
 
 
+PICKLE_REFUSED = (
+    "unpickling runs code from the model directory, so it is refused by default; "
+    "pass allow_pickle=True (CLI: --allow-pickle) only for a model whose author you trust"
+)
+
+
+def load_model_dir(
+    directory: str | os.PathLike[str],
+    *,
+    allow_pickle: bool = False,
+    allow_version_mismatch: bool = False,
+    prefer_pickle: bool = False,
+) -> tuple[Any, dict[str, Any]]:
+    """The one loader behind ``load()``, ``tag --model``, ``evaluate`` and ``explain``.
+
+    Uses the array copy whenever the directory has one (whatever the
+    manifest says about it); unpickles ``model.joblib`` only with
+    ``allow_pickle=True`` (and, with ``prefer_pickle=True``, even when an
+    array copy exists). Returns ``(model, manifest)``.
+    """
+    d = Path(directory)
+    manifest = verify_directory(d)
+    listed = manifest["files"]
+    has_json, has_npz = LINEAR_PARAMS in listed, LINEAR_ARRAYS in listed
+    if has_json != has_npz:
+        raise ModelLoadError(f"{d}: incomplete array copy (needs both {LINEAR_PARAMS} and {LINEAR_ARRAYS})")
+    if prefer_pickle and not allow_pickle:
+        raise ModelLoadError(f"{d}: the pickle backend was asked for, but {PICKLE_REFUSED}")
+    if has_json and not prefer_pickle:
+        from ._linear import LinearScorer
+
+        check_versions(manifest, str(d), pickle=False)
+        return LinearScorer.load(d), manifest
+    if MODEL_FILE not in listed:
+        raise ModelLoadError(f"{d}: manifest lists neither an array copy nor {MODEL_FILE}")
+    if not allow_pickle:
+        raise ModelLoadError(f"{d}: model has no pickle-free array copy, only {MODEL_FILE}; {PICKLE_REFUSED}")
+    return _unpickle(d, manifest, allow_version_mismatch=allow_version_mismatch), manifest
+
+
+def _unpickle(d: Path, manifest: dict[str, Any], *, allow_version_mismatch: bool) -> Any:
+    import joblib
+
+    check_versions(manifest, str(d), allow_mismatch=allow_version_mismatch)
+    try:
+        model = joblib.load(d / MODEL_FILE)
+        model.set_thresholds(manifest["thresholds"])
+    except Exception as exc:  # a pickle can fail in any way; report it as a load failure
+        raise ModelLoadError(f"{d}: cannot unpickle {MODEL_FILE} ({type(exc).__name__}: {exc})") from None
+    return model
+
+
 def load_model(
     directory: str | os.PathLike[str], *, allow_version_mismatch: bool = False
 ) -> tuple[Any, dict[str, Any]]:
-    """Verify, then unpickle. Returns ``(model, manifest)``."""
-    import joblib
+    """Verify, then **unpickle** the scikit-learn pipeline: runs code from the directory.
 
-    d = Path(directory)
-    manifest = verify_directory(d)
-    check_versions(manifest, str(d), allow_mismatch=allow_version_mismatch)
-    model = joblib.load(d / MODEL_FILE)
-    model.set_thresholds(manifest["thresholds"])
-    return model, manifest
-
-
-def load_scorer(directory: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
-    """Verify, then load the pickle-free array copy (``linear.json``/``.npz``).
-
-    Returns ``(scorer, manifest)``; raises :class:`ModelLoadError` if the model
-    has no such copy (then use :func:`load_model`).
+    For trusted models only (training reports, tests); everything a user
+    points at a model goes through :func:`load_model_dir`.
     """
-    from ._linear import LinearScorer
-
     d = Path(directory)
     manifest = verify_directory(d)
-    if not manifest.get("linear"):
-        raise ModelLoadError(f"{d}: model has no pickle-free copy (only linear models get one)")
-    check_versions(manifest, str(d), pickle=False)
-    try:
-        return LinearScorer.load(d), manifest
-    except (ValueError, KeyError, OSError) as exc:
-        raise ModelLoadError(f"{d}: cannot read the array model ({exc})") from None
+    if MODEL_FILE not in manifest["files"]:
+        raise ModelLoadError(f"{d}: manifest lists no {MODEL_FILE}")
+    return _unpickle(d, manifest, allow_version_mismatch=allow_version_mismatch), manifest

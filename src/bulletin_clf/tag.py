@@ -207,23 +207,29 @@ def load(
     path: str | os.PathLike[str] | None = None,
     *,
     thresholds: float | Mapping[str, float] | Sequence[float] | None = None,
+    allow_pickle: bool = False,
     allow_version_mismatch: bool = False,
     backend: str = "auto",
 ) -> Tagger:
     """Load a model directory (default: the model shipped with the package).
 
-    The directory's manifest is checked (file hashes, format and library
-    versions) before anything is read; see :mod:`bulletin_clf.persist`.
+    The directory's manifest is checked against a schema, then every file
+    hash, before anything is read; see :mod:`bulletin_clf.persist`.
 
     Args:
-        backend: ``auto`` uses the model's pickle-free array copy when it has
-            one (logistic-regression models: fast to load, no scikit-learn
-            import, no code run) and the joblib pickle otherwise;
-            ``arrays`` requires the array copy; ``pickle`` always unpickles
-            the scikit-learn pipeline. Only unpickle models you trust:
-            joblib files can run code when loaded.
+        thresholds: override the saved decision thresholds: one number for
+            every label, a ``{label: value}`` mapping, or four numbers.
+        allow_pickle: allow unpickling ``model.joblib`` when the directory
+            has no pickle-free array copy (SVM, naive Bayes, chains...).
+            **Unpickling runs code from the directory**: only for models whose
+            author you trust. Without it such a directory is refused.
+        allow_version_mismatch: with ``allow_pickle``, accept a pickle saved
+            by another scikit-learn version.
+        backend: ``auto`` (the array copy whenever it exists, else the
+            pickle if allowed), ``arrays`` (the array copy or an error) or
+            ``pickle`` (the scikit-learn pipeline; needs ``allow_pickle=True``).
     """
-    from .persist import load_model, load_scorer, read_manifest
+    from .persist import load_model_dir
 
     if backend not in ("auto", "arrays", "pickle"):
         raise ValueError(f"backend must be 'auto', 'arrays' or 'pickle', got {backend!r}")
@@ -232,10 +238,12 @@ def load(
         raise ModelLoadError(
             f"{directory}: the shipped default model is missing; reinstall bulletin-clf or pass a model directory"
         )
-    if backend == "arrays" or (backend == "auto" and read_manifest(directory).get("linear")):
-        model, manifest = load_scorer(directory)
-    else:
-        model, manifest = load_model(directory, allow_version_mismatch=allow_version_mismatch)
+    model, manifest = load_model_dir(
+        directory,
+        allow_pickle=allow_pickle and backend != "arrays",
+        allow_version_mismatch=allow_version_mismatch,
+        prefer_pickle=backend == "pickle",
+    )
     return Tagger(model, manifest, thresholds=thresholds)
 
 

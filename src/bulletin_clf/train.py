@@ -313,17 +313,26 @@ def headline(metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluate(
-    model_dir: str | os.PathLike[str], split: str = "test", *, data_dir: str | os.PathLike[str] | None = None
+    model_dir: str | os.PathLike[str],
+    split: str = "test",
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    allow_pickle: bool = False,
 ) -> dict[str, Any]:
-    """Re-score a saved model on one split of the labeled data."""
-    from .persist import load_model
+    """Re-score a saved model on one split of the labeled data.
 
-    model, manifest = load_model(model_dir)
-    if split in manifest.get("trained_on", []):
+    The model is loaded like ``bulletin_clf.load`` loads it: from its array
+    copy, never from the pickle unless ``allow_pickle=True``.
+    """
+    from .tag import load
+
+    tagger = load(model_dir, allow_pickle=allow_pickle)
+    if split in tagger.manifest.get("trained_on", []):
         raise DataError(f"{model_dir}: model was trained on {split!r}; scoring it there would be meaningless")
     recs = data_mod.load_split(split, data_dir)
     Y = data_mod.multi_hot(r["labels"] for r in recs)
-    return scores(Y, model.predict([r["text"] for r in recs]))
+    P = data_mod.multi_hot(tagger.predict([r["text"] for r in recs]))
+    return scores(Y, P)
 
 
 def write_json_metrics(path: Path, metrics: dict[str, Any]) -> None:
