@@ -34,6 +34,9 @@ QUESTIONS_N = 1700
 TEMPORAL_N = 600
 TEMPORAL_MAX_PER_DOC = 8
 BATCH = 285
+TEMPORAL2_N = 330  # a second random draw from the held-out months, made after the first was labeled
+TEMPORAL2_MAX_PER_DOC = 14
+DOUBLE_SHARE = 0.12  # second, independent annotation of this share of every new draw
 
 
 def load_questions(corpus: Path) -> list[dict]:
@@ -52,10 +55,9 @@ def load_questions(corpus: Path) -> list[dict]:
 
 
 def labeled_ids(root: Path) -> set[str]:
-    ids = set()
-    for path in (root / "data" / "gold").glob("*.jsonl"):
-        ids |= {json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
-    return ids
+    """Ids labeled before round 5 (frozen, so that a rerun after labeling draws the same)."""
+    path = root / "data" / "annotation" / "round5_prior_ids.txt"
+    return set(path.read_text(encoding="utf-8").split())
 
 
 def take_random(recs: list[dict], n: int, rng: random.Random, max_per_doc: int | None = None) -> list[dict]:
@@ -102,7 +104,19 @@ def main(argv: list[str] | None = None) -> None:
         write_jsonl(args.out / f"sample_round5_{name}.jsonl", recs)
         for i in range(0, len(recs), BATCH):
             write_batch(batches / f"{prefix}{i // BATCH + 1:02d}.txt", recs[i : i + BATCH])
-    print(f"questions: {len(questions)}; temporal ({TEMPORAL_FROM}+): {len(temporal)}")
+    # Second annotation: a seeded random share of both draws, in one batch file.
+    double = rng.sample(questions, round(DOUBLE_SHARE * len(questions))) + rng.sample(
+        temporal, round(DOUBLE_SHARE * len(temporal)))
+    rng.shuffle(double)
+    write_batch(batches / "dq01.txt", double)
+    # Its own seed, so that the draws above stay exactly as they were labeled.
+    taken = {r["id"] for r in temporal}
+    temporal2 = take_random([r for r in pool if r["id"] not in taken], TEMPORAL2_N, random.Random(SEED + 2),
+                            TEMPORAL2_MAX_PER_DOC)
+    write_jsonl(args.out / "sample_round5_temporal2.jsonl", temporal2)
+    write_batch(batches / "t03.txt", temporal2)
+    print(f"questions: {len(questions)}; temporal ({TEMPORAL_FROM}+): {len(temporal)}; double: {len(double)}; "
+          f"temporal, second draw: {len(temporal2)}")
 
 
 if __name__ == "__main__":

@@ -459,15 +459,94 @@ def run_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- select (active learning) ------------------------------------------------
+
+
+def add_select_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "select",
+        help="pick the paragraphs most worth labeling next",
+        description="Rank unlabeled paragraphs by how uncertain the model is (scores near the "
+        "thresholds) and how much a committee of models disagrees, then keep a diverse batch: "
+        "near duplicates of chosen or already labeled paragraphs are skipped, at most --per-doc "
+        "per document. Sources: JSONL corpora (.jsonl/.jsonl.gz, records with 'text', tagged "
+        "output, or documents with 'turns'), release files or folders.",
+        epilog="example:\n  bulletin-clf select runs/default ../corpus/transcripts-health.jsonl.gz "
+        "--n 300 --data-dir data --out batch.jsonl\n  # label batch.jsonl (labels, annotator, "
+        "guide_version), then:\n  bulletin-clf data add batch.jsonl --data-dir data",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("model_dir", help="model directory whose uncertainty guides the choice")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="JSONL corpora, tagged files, release files or folders")
+    p.add_argument("--n", type=int, default=200, help="how many paragraphs to pick (default: 200)")
+    p.add_argument("--out", required=True, metavar="FILE", help="where the batch goes (JSON Lines, written atomically)")
+    p.add_argument("--committee", action="append", default=[], metavar="DIR",
+                   help="another model directory; disagreement between models adds to the score (repeatable)")
+    p.add_argument("--per-doc", type=int, default=3, metavar="K", help="at most K paragraphs per document (default: 3)")
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="labeled data to skip: its ids and texts, and whole documents of its evaluation splits")
+    p.add_argument("--exclude", action="append", default=[], metavar="JSONL",
+                   help="skip the ids and texts of this JSONL file, e.g. an earlier draw (repeatable)")
+    p.add_argument("--date-from", metavar="YYYY-MM-DD", help="only paragraphs dated on or after this day")
+    p.add_argument("--date-to", metavar="YYYY-MM-DD", help="only paragraphs dated on or before this day")
+    p.add_argument("--min-chars", type=int, default=40, metavar="N", help="skip paragraphs shorter than N characters")
+    p.add_argument("--random", action="store_true",
+                   help="draw uniformly instead (same filters): the control to compare selection with")
+    p.add_argument("--seed", type=int, default=0, help="seed of --random (default: 0)")
+    _add_allow_pickle(p)
+    p.set_defaults(run=run_select)
+
+
+def run_select(args: argparse.Namespace) -> int:
+    from .active import exclusions_from, filter_pool, iter_pool, random_draw, select_paragraphs
+    from .persist import atomic_write_bytes
+    from .tag import load
+
+    if args.n < 1 or args.per_doc < 1:
+        raise BulletinError("select: --n and --per-doc must be at least 1")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise BulletinError(f"--out {out}: folder {out.parent} does not exist")
+    taggers = [load(d, allow_pickle=args.allow_pickle) for d in [args.model_dir, *args.committee]]
+    ex = exclusions_from(args.data_dir, args.exclude)
+    problems: list[str] = []
+    pool = filter_pool(iter_pool(args.sources, problems=problems), ex, date_from=args.date_from,
+                       date_to=args.date_to, min_chars=args.min_chars)
+    for line in problems:
+        _err(f"warning: {line}")
+    if args.random:
+        chosen = random_draw(taggers[0], pool, n=args.n, per_doc=args.per_doc, seed=args.seed, exclusions=ex)
+    else:
+        chosen = select_paragraphs(taggers, pool, n=args.n, per_doc=args.per_doc, exclusions=ex)
+    body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chosen)
+    atomic_write_bytes(out, body.encode("utf-8"))
+    how = "drew at random" if args.random else "selected"
+    _err(f"{how} {len(chosen)} of {len(pool)} candidate paragraph{'s' if len(pool) != 1 else ''} -> {out}")
+    return EXIT_FILES_FAILED if problems else EXIT_OK
+
+
 # --- data ------------------------------------------------------------------
 
 
 def add_data_parser(sub: Any) -> None:
     p = sub.add_parser("data", help="check or export the labeled dataset")
-    dsub = p.add_subparsers(dest="data_command", required=True, metavar="{check,parquet}")
+    dsub = p.add_subparsers(dest="data_command", required=True, metavar="{check,add,parquet}")
     c = dsub.add_parser("check", help="validate schema, labels, duplicates and split leakage")
     c.add_argument("--data-dir", metavar="DIR")
     c.set_defaults(run=run_data_check)
+    a = dsub.add_parser(
+        "add",
+        help="validate a labeled batch and append it to a split",
+        description="Check a labeled batch (label names, ids, duplicates against the existing "
+        "data, annotator, guide_version, documents already in another split) and append it "
+        "to DATA_DIR/gold/SPLIT.jsonl. Nothing is written if any record fails.",
+    )
+    a.add_argument("batch", help="JSON Lines: records with id, doc_id, para_idx, text, labels, source, date, "
+                   "annotator, guide_version (the 'select' field of a selected batch is dropped)")
+    a.add_argument("--data-dir", metavar="DIR", help="labeled data directory (default: ./data)")
+    a.add_argument("--split", default="train", help="split to append to (default: train)")
+    a.add_argument("--dry-run", action="store_true", help="only validate")
+    a.set_defaults(run=run_data_add)
     q = dsub.add_parser("parquet", help="write data/parquet/SPLIT.parquet from the JSON Lines files")
     q.add_argument("--data-dir", metavar="DIR")
     q.set_defaults(run=run_data_parquet)
@@ -478,6 +557,17 @@ def run_data_check(args: argparse.Namespace) -> int:
 
     counts = check_data(args.data_dir)
     print("ok: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return EXIT_OK
+
+
+def run_data_add(args: argparse.Namespace) -> int:
+    from .active import add_batch
+    from .data import default_data_dir
+
+    d = Path(args.data_dir) if args.data_dir else default_data_dir()
+    n = add_batch(args.batch, d, split=args.split, dry_run=args.dry_run)
+    verb = "would add" if args.dry_run else "added"
+    print(f"{verb} {n} record{'s' if n != 1 else ''} to {d / 'gold' / (args.split + '.jsonl')}")
     return EXIT_OK
 
 
@@ -522,6 +612,7 @@ SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (
     add_evaluate_parser,
     add_explain_parser,
     add_compare_parser,
+    add_select_parser,
     add_data_parser,
     add_report_parser,
 )

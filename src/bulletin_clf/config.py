@@ -29,7 +29,7 @@ class DataConfig(_Strict):
     dir: str | None = None
     train: list[Literal["train", "validation"]] = ["train"]
     validation: Literal["validation"] = "validation"
-    test: list[Literal["test", "temporal_test"]] = ["test", "temporal_test"]
+    test: list[Literal["test", "temporal_test", "written_test"]] = ["test", "temporal_test", "written_test"]
     include_silver: bool = False
 
 

@@ -2,11 +2,11 @@
 
 Layout of the data directory::
 
-    gold/train.jsonl, gold/validation.jsonl, gold/test.jsonl, gold/temporal_test.jsonl
+    gold/train.jsonl, validation.jsonl, test.jsonl, temporal_test.jsonl, written_test.jsonl
     silver/*.jsonl           (optional; model- or rule-labeled, never evaluated on)
 
 Each line follows the record format of the labeling guide. Splits are by
-document; ``temporal_test`` holds the 2025 documents. :func:`check_data`
+document; ``temporal_test`` holds documents from ``TEMPORAL_FROM`` (2025-04) on, ``written_test`` written releases. :func:`check_data`
 validates schema, label names, duplicates and leakage between splits.
 """
 
@@ -26,7 +26,8 @@ import numpy as np
 from ._labels import GUIDE_VERSION, LABELS
 from .errors import DataError
 
-SPLITS = ("train", "validation", "test", "temporal_test")
+SPLITS = ("train", "validation", "test", "temporal_test", "written_test")
+TEMPORAL_FROM = "2025-04-01"  # temporal_test holds speech and questions from this day on
 RECORD_KEYS = (
     "id",
     "doc_id",
@@ -38,6 +39,10 @@ RECORD_KEYS = (
     "annotator",
     "guide_version",
 )
+# Optional fields: the text's register (speech, question, written) and, for
+# written releases, the page it was taken from.
+OPTIONAL_KEYS = ("register", "url")
+REGISTERS = ("speech", "question", "written")
 _DATA_ENV = "BULLETIN_CLF_DATA"
 
 
@@ -100,9 +105,11 @@ def record_problem(rec: dict[str, Any]) -> str | None:
     missing = [k for k in RECORD_KEYS if k not in rec]
     if missing:
         return f"missing field {missing[0]!r}"
-    extra = sorted(set(rec) - set(RECORD_KEYS))
+    extra = sorted(set(rec) - set(RECORD_KEYS) - set(OPTIONAL_KEYS))
     if extra:
         return f"unknown field {extra[0]!r}"
+    if rec.get("register") is not None and rec["register"] not in REGISTERS:
+        return f"register {rec['register']!r} is not one of {', '.join(REGISTERS)}"
     if not isinstance(rec["text"], str) or not rec["text"].strip():
         return "empty text"
     if not isinstance(rec["labels"], list):
@@ -146,6 +153,8 @@ def features() -> Any:
             "date": Value("string"),
             "annotator": Value("string"),
             "guide_version": Value("int32"),
+            "register": Value("string"),
+            "url": Value("string"),
         }
     )
 
@@ -162,7 +171,7 @@ def load_dataset(data_dir: str | os.PathLike[str] | None = None, *, splits: Sequ
     out = {}
     for split in splits:
         records = load_split(split, data_dir)
-        columns = {key: [r[key] for r in records] for key in RECORD_KEYS}
+        columns = {key: [r.get(key) for r in records] for key in (*RECORD_KEYS, *OPTIONAL_KEYS)}
         out[split] = Dataset.from_dict(columns, features=feats)
     return DatasetDict(out)
 
@@ -217,9 +226,9 @@ def check_data(data_dir: str | os.PathLike[str] | None = None) -> dict[str, int]
             if rec["id"] in ids:
                 raise DataError(f"duplicate id {rec['id']!r} in {ids[rec['id']]} and {split}")
             ids[rec["id"]] = split
-            if rec["guide_version"] != GUIDE_VERSION:
+            if rec["guide_version"] not in (2, GUIDE_VERSION):  # v3 keeps every v2 rule: v2 labels stay valid
                 raise DataError(
-                    f"{split}: record {rec['id']!r} follows guide version {rec['guide_version']}, expected {GUIDE_VERSION}"
+                    f"{split}: record {rec['id']!r} follows guide version {rec['guide_version']}, expected 2 or {GUIDE_VERSION}"
                 )
             other = doc_split.setdefault(rec["doc_id"], split)
             if other != split:
@@ -230,8 +239,8 @@ def check_data(data_dir: str | os.PathLike[str] | None = None) -> dict[str, int]
             where.append((split, rec["id"]))
     for split in ("temporal_test",):
         for rec in by_split[split]:
-            if rec["date"] is None or rec["date"] < "2025-01-01":
-                raise DataError(f"temporal_test: record {rec['id']!r} dated {rec['date']} is before 2025")
+            if rec["date"] is None or rec["date"] < TEMPORAL_FROM:
+                raise DataError(f"temporal_test: record {rec['id']!r} dated {rec['date']} is before {TEMPORAL_FROM}")
     for i, j in near_duplicate_pairs(texts):
         (si, ii), (sj, ij) = where[i], where[j]
         if si != sj:
