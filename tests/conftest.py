@@ -63,6 +63,15 @@ TINY_EVAL: list[tuple[str, list[str]]] = [
 ]
 
 
+# Written releases for the written_test split.
+TINY_WRITTEN: list[tuple[str, list[str]]] = [
+    ("La Secretaría de Salud informa que llegaron cien mil dosis de vacuna contra la influenza al estado.", ["medicine_supply"]),
+    ("Trabajadores del hospital iniciaron un paro indefinido para exigir el pago de bonos atrasados.", ["human_resources"]),
+    ("El gobernador inauguró el nuevo centro de salud con consultorios y sala de rayos X.", ["infrastructure"]),
+    ("El jefe de la jurisdicción sanitaria destacó la participación de las familias en la jornada.", []),
+]
+
+
 def tiny_records(
     offset: int = 0, date: str = "2023-05-01", prefix: str = "doc", rows: list[tuple[str, list[str]]] | None = None
 ) -> list[dict]:
@@ -95,7 +104,8 @@ def write_tiny_splits(d: Path) -> None:
     write_split(d, "train", tiny_records(prefix="tr"))
     write_split(d, "validation", tiny_records(prefix="va", rows=TINY_EVAL[0:4]))
     write_split(d, "test", tiny_records(prefix="te", rows=TINY_EVAL[4:8]))
-    write_split(d, "temporal_test", tiny_records(prefix="tt", date="2025-03-01", rows=TINY_EVAL[8:12]))
+    write_split(d, "temporal_test", tiny_records(prefix="tt", date="2025-05-01", rows=TINY_EVAL[8:12]))
+    write_split(d, "written_test", tiny_records(prefix="wr", rows=TINY_WRITTEN))
 
 
 TINY_CONFIG = {

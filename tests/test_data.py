@@ -12,7 +12,7 @@ REPO_DATA = Path(__file__).resolve().parents[1] / "data"
 
 def test_load_dataset_has_typed_splits(tiny_data):
     ds = load_dataset(tiny_data)
-    assert set(ds) == {"train", "validation", "test", "temporal_test"}
+    assert set(ds) == {"train", "validation", "test", "temporal_test", "written_test"}
     feats = ds["train"].features
     assert feats["labels"].feature.names == ["medicine_supply", "human_resources", "infrastructure", "governance"]
     assert feats["para_idx"].dtype == "int32"
@@ -41,7 +41,7 @@ def _rewrite(d, split, fn):
         ("train", lambda rs: [rs[0] | {"date": "23/05/2023"}, *rs[1:]], "not YYYY-MM-DD"),
         ("validation", lambda rs: [rs[0] | {"doc_id": "tr0"}, *rs[1:]], "document 'tr0' is in both train and validation"),
         ("test", lambda rs: [rs[0] | {"id": "tr0:0"}, *rs[1:]], "duplicate id 'tr0:0'"),
-        ("temporal_test", lambda rs: [rs[0] | {"date": "2024-12-31"}, *rs[1:]], "before 2025"),
+        ("temporal_test", lambda rs: [rs[0] | {"date": "2025-03-31"}, *rs[1:]], "before 2025-04-01"),
         ("train", lambda rs: [r | {"annotator": "silver:model"} for r in rs], "silver annotator in gold"),
         ("train", lambda rs: [r | {"labels": [x for x in r["labels"] if x != "infrastructure"]} for r in rs], "'infrastructure' has no positive"),
         ("validation", lambda rs: rs[:0], "split is empty"),
