@@ -68,7 +68,8 @@ def test_select_ranks_by_uncertainty_caps_per_doc_and_skips_near_duplicates():
 
 
 def test_select_skips_labeled_text_and_random_draw_is_seeded():
-    words = "abasto plazas obra convenio vacuna hospital clinica nomina receta almacen camas quirofano".split()
+    words = ["abasto", "plazas", "obra", "convenio", "vacuna", "hospital", "clinica", "nomina", "receta", "almacen",
+             "camas", "quirofano"]
     pool = _pool({"a": [" ".join(words[(i + k) % 12] + str(i) for k in range(10)) for i in range(30)]})
     ex = Exclusions.empty()
     ex.add_labeled([{"id": "zz", "text": pool[3].text}], exclude_docs=False)

@@ -377,7 +377,8 @@ def run_train(args: argparse.Namespace) -> int:
 def add_evaluate_parser(sub: Any) -> None:
     p = sub.add_parser("evaluate", help="re-score a saved model on a labeled split")
     p.add_argument("model_dir")
-    p.add_argument("--split", default="test", choices=("validation", "test", "temporal_test"))
+    p.add_argument("--split", default="test", choices=("validation", "test", "temporal_test", "written_test"),
+                   help="labeled split to score (default: test); per-register figures follow the total")
     p.add_argument("--data-dir", metavar="DIR")
     _add_allow_pickle(p)
     p.set_defaults(run=run_evaluate)
@@ -387,18 +388,22 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from .train import evaluate
 
     m = evaluate(args.model_dir, args.split, data_dir=args.data_dir, allow_pickle=args.allow_pickle)
-    print(f"{args.split} (n={m['n']})")
+    _print_scores(f"{args.split} (n={m['n']})", m)
+    for register, rm in m.get("by_register", {}).items():
+        _print_scores(f"{args.split}, register {register} (n={rm['n']})", rm)
+    return EXIT_OK
+
+
+def _print_scores(title: str, m: dict[str, Any]) -> None:
+    print(title)
     for label, v in m["per_label"].items():
         print(
             f"  {label:16s} P {v['precision']:.3f}  R {v['recall']:.3f}  F1 {v['f1']:.3f}  support {v['support']}"
         )
-    print(
-        f"  {'macro':16s} P {m['macro']['precision']:.3f}  R {m['macro']['recall']:.3f}  F1 {m['macro']['f1']:.3f}"
-    )
-    print(
-        f"  {'micro':16s} P {m['micro']['precision']:.3f}  R {m['micro']['recall']:.3f}  F1 {m['micro']['f1']:.3f}"
-    )
-    return EXIT_OK
+    for avg in ("macro", "micro"):
+        v = m[avg]
+        print(f"  {avg:16s} P {v['precision']:.3f}  R {v['recall']:.3f}  F1 {v['f1']:.3f}")
+    print(f"  none given a topic: {m['none_given_topic']:.1%} of {m['n_none']}")
 
 
 def add_explain_parser(sub: Any) -> None:

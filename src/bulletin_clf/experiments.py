@@ -19,7 +19,7 @@ import yaml
 from ._labels import LABELS
 from .config import ExperimentConfig, load_config
 from .persist import atomic_write_bytes
-from .train import train
+from .train import HELD_OUT, held_out, train
 
 
 def _describe(cfg: ExperimentConfig) -> str:
@@ -64,6 +64,8 @@ def compare(
                 "validation": m["validation"]["macro"]["f1"],
                 "test": m.get("test", {}).get("macro", {}).get("f1"),
                 "temporal_test": m.get("temporal_test", {}).get("macro", {}).get("f1"),
+                "held_out": {name: hm["macro"]["f1"] for name, hm in held_out(m).items()},
+                "written_none": held_out(m).get("written", {}).get("none_given_topic"),
                 "per_label": {label: m["validation"]["per_label"][label]["f1"] for label in LABELS},
                 "train_seconds": m["train_seconds"],
                 "model_bytes": m["model_bytes"],
@@ -76,7 +78,7 @@ def compare(
         )
     candidates = [r for r in rows if r["eligible"]]
     best = max(candidates, key=lambda r: (round(r["validation"], 4), r["cv_mean"])) if candidates else None
-    _write_results(rows, best, results)
+    _write_results(rows, best, results, shipping=select is not None)
     if select is not None and best is not None:
         write_default_config(next(c for p, c in loaded if c.name == best["name"]), select, best)
     return rows
@@ -101,7 +103,7 @@ def _fmt(x: float | None) -> str:
     return "–" if x is None else f"{x:.3f}"
 
 
-def _write_results(rows: list[dict[str, Any]], best: dict[str, Any] | None, path: Path) -> None:
+def _write_results(rows: list[dict[str, Any]], best: dict[str, Any] | None, path: Path, *, shipping: bool) -> None:
     lines = [
         "# Experiment results",
         "",
@@ -110,27 +112,37 @@ def _write_results(rows: list[dict[str, Any]], best: dict[str, Any] | None, path
         "",
         "All models are trained on the `train` split. *CV* is macro-F1 over 5 folds grouped by",
         "document (mean ± std over folds); *validation* chooses the default model; *test* and",
-        "*temporal test* (documents from 2025) are reported only, never used to choose.",
+        "*temporal test* (speech and questions from 2025-04 on) and the *held-out* sets per",
+        "register (speech and questions of `test`, `temporal_test`, `written_test`) are",
+        "reported only, never used to choose.",
         "",
         "| config | model | CV macro-F1 | validation | test | temporal test | "
+        + " | ".join(f"held-out {name}" for name, _, _ in HELD_OUT)
+        + " | written: none given a topic | "
         + " | ".join(f"{label} (val)" for label in LABELS)
         + " | train s | model MB |",
-        "|" + "---|" * (8 + len(LABELS)),  # 6 metric columns + labels + 2
+        "|" + "---|" * (9 + len(HELD_OUT) + len(LABELS)),
     ]
     for r in sorted(rows, key=lambda r: -r["validation"]):
-        mark = " **(chosen)**" if best is not None and r["name"] == best["name"] else ""
+        mark = " **(chosen)**" if best is not None and r["name"] == best["name"] and shipping else ""
+        mark += " **(best)**" if best is not None and r["name"] == best["name"] and not shipping else ""
         mark += "" if r["eligible"] or r["baseline"] else " †"
         lines.append(
             f"| {r['name']}{mark} | {r['what']} | {r['cv_mean']:.3f} ± {r['cv_std']:.3f} | {_fmt(r['validation'])} | "
             f"{_fmt(r['test'])} | {_fmt(r['temporal_test'])} | "
+            + " | ".join(_fmt(r["held_out"].get(name)) for name, _, _ in HELD_OUT)
+            + f" | {'–' if r['written_none'] is None else format(r['written_none'], '.1%')} | "
             + " | ".join(_fmt(r["per_label"][label]) for label in LABELS)
             + f" | {r['train_seconds']:.1f} | {r['model_bytes'] / 2**20:.2f} |"
         )
     lines += ["", "† thresholds tuned on the validation split, so its validation score is optimistic;",
               "reported, but not eligible to be chosen."]
-    if best is not None:
+    if best is not None and shipping:
         lines += ["", f"Chosen for shipping: **{best['name']}** (highest validation macro-F1 among eligible",
                   "configs; ties broken by CV macro-F1). It is retrained on train + validation as",
                   "`experiments/default.yaml` and shipped in `src/bulletin_clf/models/default/`."]
+    elif best is not None:
+        lines += ["", f"Best by validation macro-F1 among eligible configs: **{best['name']}** "
+                  "(nothing was written for shipping: run with `--select` for that)."]
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())

@@ -91,7 +91,8 @@ def write_training_report(
         )
         lines.append("")
     lines += ["Thresholds: " + ", ".join(f"{k} {v:.2f}" for k, v in metrics["thresholds"].items()), ""]
-    for split in (s for s in ("validation", "test", "temporal_test") if s in metrics):
+    lines += held_out_table(metrics)
+    for split in (s for s in ("validation", "test", "temporal_test", "written_test") if s in metrics):
         m = metrics[split]
         lines += [
             f"## {split} (n={m['n']})",
@@ -112,6 +113,23 @@ def write_training_report(
                 lines.append(f"![{name}]({name})")
         lines.append("")
     atomic_write_bytes(model_dir / "report.md", "\n".join(lines).encode())
+
+
+def held_out_table(metrics: dict[str, Any]) -> list[str]:
+    """Markdown lines: macro-F1, per-label F1 and none-given-a-topic per held-out register."""
+    from .train import held_out
+
+    sets = held_out(metrics)
+    if not sets:
+        return []
+    lines = ["## Held-out sets by register", "",
+             "| held-out set | paragraphs | macro-F1 | " + " | ".join(LABELS) + " | none given a topic |",
+             "|---|---|---|" + "---|" * (len(LABELS) + 1)]
+    for name, m in sets.items():
+        lines.append(f"| {name} | {m['n']} | {m['macro']['f1']:.3f} | "
+                     + " | ".join(f"{m['per_label'][label]['f1']:.3f}" for label in LABELS)
+                     + f" | {m['none_given_topic']:.1%} of {m['n_none']} |")
+    return [*lines, ""]
 
 
 def _plot_cooccurrence(plt: Any, Y: np.ndarray, P: np.ndarray, split: str, path: Path) -> None:

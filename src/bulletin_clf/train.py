@@ -106,6 +106,42 @@ def scores(Y: np.ndarray, P: np.ndarray) -> dict[str, Any]:
         out[avg] = {"precision": float(pa), "recall": float(ra), "f1": float(fa)}
     out["n"] = int(Y.shape[0])
     out["exact_match"] = float((Y == P).all(axis=1).mean()) if len(Y) else 0.0
+    none = Y.sum(axis=1) == 0
+    out["n_none"] = int(none.sum())
+    # How often a paragraph about none of the topics is given one: what users see as noise.
+    out["none_given_topic"] = float(P[none].any(axis=1).mean()) if none.any() else 0.0
+    return out
+
+
+# Held-out sets reported per register: (name, split, register or None for the whole split).
+HELD_OUT = (
+    ("speech", "test", "speech"),
+    ("questions", "test", "question"),
+    ("temporal", "temporal_test", None),
+    ("written", "written_test", None),
+)
+
+
+def split_scores(recs: Sequence[dict[str, Any]], Y: np.ndarray, P: np.ndarray) -> dict[str, Any]:
+    """``scores`` of a split, plus ``by_register`` when its records carry registers."""
+    out = scores(Y, P)
+    registers = np.array([r.get("register") or "unknown" for r in recs])
+    if len(set(registers.tolist())) > 1:
+        out["by_register"] = {reg: scores(Y[registers == reg], P[registers == reg]) for reg in sorted(set(registers))}
+    return out
+
+
+def held_out(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The per-register held-out scores that a metrics dict holds."""
+    out = {}
+    for name, split, register in HELD_OUT:
+        m = metrics.get(split)
+        if m is None:
+            continue
+        if register is not None:
+            m = m.get("by_register", {}).get(register, m if register == "speech" and "by_register" not in m else None)
+        if m is not None and m.get("n"):
+            out[name] = m
     return out
 
 
@@ -241,7 +277,7 @@ def train(
         recs = data_mod.load_split(split, data_dir)
         Ys = data_mod.multi_hot(r["labels"] for r in recs)
         proba = model.predict_proba([r["text"] for r in recs])
-        metrics[split] = scores(Ys, (proba >= model.thresholds_).astype(np.int8))
+        metrics[split] = split_scores(recs, Ys, (proba >= model.thresholds_).astype(np.int8))
         curves[split] = (Ys, proba)
         bar.update(1)
     bar.close()
@@ -309,6 +345,8 @@ def headline(metrics: dict[str, Any]) -> dict[str, Any]:
     for split in data_mod.SPLITS:
         if split in metrics:
             out[f"{split}_macro_f1"] = round(metrics[split]["macro"]["f1"], 4)
+    for name, m in held_out(metrics).items():
+        out[f"held_out_{name}_macro_f1"] = round(m["macro"]["f1"], 4)
     return out
 
 
@@ -332,7 +370,7 @@ def evaluate(
     recs = data_mod.load_split(split, data_dir)
     Y = data_mod.multi_hot(r["labels"] for r in recs)
     P = data_mod.multi_hot(tagger.predict([r["text"] for r in recs]))
-    return scores(Y, P)
+    return split_scores(recs, Y, P)
 
 
 def write_json_metrics(path: Path, metrics: dict[str, Any]) -> None:
