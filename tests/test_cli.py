@@ -113,7 +113,10 @@ def test_interrupted_run_keeps_valid_partial_and_resume_completes(releases, tiny
     assert "--resume" in capsys.readouterr().err
     assert out.read_text() == "previous output\n"  # untouched until a run completes
     partial = out.with_name(out.name + ".partial")
-    assert [Path(r["source"]).name for r in _lines(partial)] == ["a.txt", "a.txt"]
+    lines = _lines(partial)
+    assert lines[0]["_format"] == "bulletin_clf.partial/1"  # header: the options that shape the records
+    assert [Path(r["source"]).name for r in lines if "source" in r] == ["a.txt", "a.txt"]
+    assert [Path(r["_done"]["source"]).name for r in lines if "_done" in r] == ["a.txt"]
     # a kill can also cut the last record in half; resume must drop it
     with open(partial, "a", encoding="utf-8") as fh:
         fh.write('{"source": "b.md", "doc_id": "x", "text": "cut')
@@ -123,14 +126,14 @@ def test_interrupted_run_keeps_valid_partial_and_resume_completes(releases, tiny
     assert out.read_bytes() == reference.read_bytes()
 
 
-def test_resume_skips_documents_already_in_output(releases, tiny_model_dir, tmp_path, capsys):
+def test_resume_without_a_partial_run_starts_afresh(releases, tiny_model_dir, tmp_path, capsys):
     out = tmp_path / "o.csv"
     args = ["tag", str(releases), "--model", str(tiny_model_dir), "--out", str(out), "--format", "csv", "--no-progress"]
     assert main(args) == 0
     first = out.read_bytes()
     capsys.readouterr()
     assert main([*args, "--resume"]) == 0
-    assert "tagged 0 documents" in capsys.readouterr().err
+    assert "tagged 2 documents" in capsys.readouterr().err
     assert out.read_bytes() == first
 
 

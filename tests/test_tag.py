@@ -100,11 +100,18 @@ def test_parallel_and_serial_give_the_same_result(tiny_model_dir, tmp_path):
     assert serial == parallel
 
 
-def test_skip_doc_ids_for_resume(tiny_model_dir, tmp_path):
+def test_skip_is_keyed_by_path_and_content(tiny_model_dir, tmp_path):
     (tmp_path / "a.txt").write_text(RELEASE, encoding="utf-8")
+    (tmp_path / "copy.txt").write_text(RELEASE, encoding="utf-8")  # same text, another file
     tagger = load(tiny_model_dir)
     first = next(iter(tag_files([tmp_path / "a.txt"], tagger=tagger)))
-    assert list(tag_files([tmp_path / "a.txt"], tagger=tagger, skip_doc_ids=frozenset({first.doc_id}))) == []
+    left = list(tag_files([tmp_path], tagger=tagger, skip=frozenset({(first.path, first.doc_id)})))
+    assert [Path(d.path).name for d in left] == ["copy.txt"] and left[0].doc_id == first.doc_id
+
+
+def test_tag_files_refuses_a_single_string(tiny_model_dir):
+    with pytest.raises(TypeError, match="wrap it in a list"):
+        next(iter(tag_files("examples/seeds", tagger=load(tiny_model_dir))))
 
 
 def test_skipped_documents_are_not_segmented_or_tagged(tiny_model_dir, tmp_path, monkeypatch):
@@ -118,8 +125,8 @@ def test_skipped_documents_are_not_segmented_or_tagged(tiny_model_dir, tmp_path,
         raise AssertionError("a skipped document reached the segmenter")
 
     monkeypatch.setattr(tag_module, "segment", fail)
-    again = tag_module.tag_document(tagger, tmp_path / "a.txt", skip_doc_ids=frozenset({first.doc_id}))
-    assert again.doc_id == first.doc_id and again.paragraphs == [] and again.error is None
+    again = tag_module.tag_document(tagger, tmp_path / "a.txt", skip=frozenset({(first.path, first.doc_id)}))
+    assert again.doc_id == first.doc_id and again.paragraphs == [] and again.error is None and again.skipped
 
 
 def test_non_spanish_text_gets_a_warning(tiny_model_dir, tmp_path):

@@ -16,7 +16,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from ._labels import LABELS
 from ._version import __version__
@@ -92,7 +92,12 @@ def add_tag_parser(sub: Any) -> None:
         "--explain", type=int, default=0, metavar="K", help="add the top K terms behind each predicted label"
     )
     p.add_argument(
-        "--resume", action="store_true", help="continue an interrupted run: keep documents already in --out"
+        "--resume", action="store_true",
+        help="continue an interrupted run from OUT.partial: finished files are kept, the rest are tagged",
+    )
+    p.add_argument(
+        "--force", action="store_true",
+        help="with --resume: start afresh when the interrupted run used other options",
     )
     p.add_argument(
         "--jobs",
@@ -121,63 +126,33 @@ def _record(doc: Any, para: Any) -> dict[str, Any]:
     }
     if para.terms is not None:
         rec["terms"] = para.terms
+    if doc.warnings:
+        rec["warnings"] = list(doc.warnings)
     return rec
 
 
-def _read_output(path: Path, fmt: str) -> list[dict[str, Any]]:
-    """Records of an earlier output file, in any of the output formats."""
-    try:
-        if fmt == "jsonl":
-            return [
-                json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-            ]
-        if fmt == "csv":
-            with open(path, encoding="utf-8", newline="") as fh:
-                return [_from_row(row) for row in csv.DictReader(fh)]
-        import pyarrow.parquet as pq
+def _read_output(path: Path) -> list[dict[str, Any]]:
+    """Records of a tagged file: JSON Lines, CSV or Parquet (by its suffix)."""
+    from .report import read_records
 
-        return [_from_row(row) for row in pq.read_table(path).to_pylist()]
-    except (OSError, ValueError, KeyError) as exc:
-        raise BulletinError(f"{path}: cannot resume from this file ({type(exc).__name__}: {exc})") from None
+    return read_records(path)
 
 
-def _from_row(row: dict[str, Any]) -> dict[str, Any]:
-    labels = row["labels"]
-    if isinstance(labels, str):
-        labels = [x for x in labels.split(";") if x]
+def _options_fingerprint(tagger: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """What shapes the records: a resume with other values would mix two kinds of records."""
     return {
-        "source": row["source"],
-        "doc_id": row["doc_id"],
-        "para_idx": int(row["para_idx"]),
-        "text": row["text"],
-        "labels": list(labels),
-        "scores": {label: round(float(row[f"score_{label}"]), 4) for label in LABELS},
+        "model": tagger.manifest.get("files", {}).get("linear.npz") or tagger.manifest.get("name"),
+        "thresholds": [round(float(t), 6) for t in tagger.thresholds],
+        "explain": args.explain,
+        "version": __version__,
     }
-
-
-def _resume_state(
-    out: Path, fmt: str, partial: Path, progress_file: Path
-) -> tuple[list[dict[str, Any]], set[str]]:
-    """Records to keep and documents to skip: the finished output, plus the
-    documents an interrupted run completed (listed in the progress file)."""
-    kept = _read_output(out, fmt) if out.exists() else []
-    done = {r["doc_id"] for r in kept}
-    if partial.exists() and progress_file.exists():
-        finished = set(progress_file.read_text(encoding="utf-8").split()) - done
-        for line in partial.read_text(encoding="utf-8").splitlines():
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a record cut by a kill; its document is not in `finished`
-            if rec.get("doc_id") in finished:
-                kept.append(rec)
-        done |= finished
-    return kept, done
 
 
 def run_tag(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
+    from .output import PartialRun, check_outputs, display_path
+    from .read import SUPPORTED_SUFFIXES
     from .tag import load, tag_files
 
     thresholds = _threshold_arg(args.threshold)
@@ -185,33 +160,33 @@ def run_tag(args: argparse.Namespace) -> int:
         raise BulletinError("--format parquet needs --out FILE")
     if args.resume and not args.out:
         raise BulletinError("--resume needs --out FILE")
-    out = Path(args.out) if args.out else None
-    if out is not None and not out.parent.is_dir():
-        raise BulletinError(f"{out}: folder {out.parent} does not exist")
+    if args.explain < 0:
+        raise BulletinError("--explain must be 0 or more")
+    check_outputs({"--out": args.out, "--summary": args.summary, "--html": args.html}, args.paths,
+                  frozenset(SUPPORTED_SUFFIXES))
     tagger = load(args.model, thresholds=thresholds, allow_pickle=args.allow_pickle)
-    done: set[str] = set()
-    progress_fh: TextIO | None = None
+    out = Path(args.out) if args.out else None
+    run: PartialRun | None = None
+    done: set[tuple[str, str]] = set()
     if out is not None:
-        # Records go to OUT.partial (JSON Lines, flushed per document) and the
-        # ids of finished documents to OUT.progress; OUT itself is only
-        # replaced, atomically, when the run completes.
-        partial = out.with_name(out.name + ".partial")
-        progress_file = out.with_name(out.name + ".progress")
-        kept: list[dict[str, Any]] = []
-        if args.resume:
-            kept, done = _resume_state(out, args.format, partial, progress_file)
-        sink: TextIO = open(partial, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed below
-        sink.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
-        sink.flush()
-        progress_fh = open(progress_file, "w", encoding="utf-8")  # noqa: SIM115
-        progress_fh.write("".join(f"{d}\n" for d in sorted(done)))
-        progress_fh.flush()
-    else:
-        sink = sys.stdout
-    csv_writer = None
-    if out is None and args.format == "csv":
-        csv_writer = csv.writer(sink)
-        csv_writer.writerow(CSV_HEADER)
+        run = PartialRun(out, _options_fingerprint(tagger, args))
+        run.lock()
+    try:
+        if run is not None:
+            done = run.start(resume=args.resume, force=args.force)
+        return _tag_loop(args, tagger, run, done, tqdm, tag_files, display_path)
+    finally:
+        if run is not None:
+            run.release()
+
+
+def _tag_loop(args: argparse.Namespace, tagger: Any, run: Any, done: set[tuple[str, str]], tqdm: Any,
+              tag_files: Any, display_path: Any) -> int:
+    from .output import stream_writer
+
+    stdout_writer = None
+    if run is None:
+        stdout_writer = stream_writer(args.format, sys.stdout.buffer)
     failed = n_docs = 0
     bar = tqdm(desc="tagging", unit="file", disable=True if args.no_progress else None, file=sys.stderr)
     try:
@@ -220,7 +195,7 @@ def run_tag(args: argparse.Namespace) -> int:
             tagger=tagger,
             explain=args.explain,
             n_jobs=args.jobs,
-            skip_doc_ids=frozenset(done),
+            skip=frozenset(done),
             max_bytes=int(args.max_mb * 2**20),
             debug=args.debug,
         ):
@@ -237,86 +212,54 @@ def run_tag(args: argparse.Namespace) -> int:
                 _err(f"error: {doc.error}")
                 continue
             n_docs += 1
-            if csv_writer is not None:
-                csv_writer.writerows(_csv_row(_record(doc, p)) for p in doc.paragraphs)
+            records = [_record(doc, p) for p in doc.paragraphs]
+            if run is not None:
+                run.add(doc.path, doc.doc_id,
+                        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
             else:
-                sink.write(
-                    "".join(json.dumps(_record(doc, p), ensure_ascii=False) + "\n" for p in doc.paragraphs)
-                )
-            sink.flush()
-            if progress_fh is not None:
-                progress_fh.write(f"{doc.doc_id}\n")
-                progress_fh.flush()
+                for r in records:
+                    stdout_writer.write(r)  # type: ignore[union-attr]
+                sys.stdout.buffer.flush()
     except KeyboardInterrupt:
         bar.close()
-        if out is not None and progress_fh is not None:
-            sink.close()
-            progress_fh.close()
-            _err(f"interrupted: {n_docs} documents saved in {partial}; rerun with --resume to continue")
+        if run is not None:
+            run.close()
+            _err(f"interrupted: {_n(n_docs, 'document')} saved in {display_path(run.path)}; "
+                 "rerun with --resume to continue")
         else:
             _err("interrupted")
         return EXIT_INTERRUPTED
     bar.close()
-    if out is not None and progress_fh is not None:
-        sink.close()
-        progress_fh.close()
-        if args.summary or args.html:
-            _write_extras(_read_output(partial, "jsonl"), args)
-        _finalize(partial, out, args.format)
-        progress_file.unlink(missing_ok=True)
-    _err(f"tagged {n_docs} documents" + (f"; {failed} files failed" if failed else ""))
+    if stdout_writer is not None:
+        stdout_writer.close()
+        sys.stdout.buffer.flush()
+    if run is not None:
+        run.close()
+        extras = _Extras(args)
+        run.finalize(args.format, on_record=extras.add if extras.wanted else None)
+        extras.write()
+    _err(f"tagged {_n(n_docs, 'document')}" + (f"; {_n(failed, 'file')} failed" if failed else ""))
     return EXIT_FILES_FAILED if failed else EXIT_OK
 
 
-CSV_HEADER = ["source", "doc_id", "para_idx", "text", "labels", *[f"score_{label}" for label in LABELS]]
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _csv_row(rec: dict[str, Any]) -> list[Any]:
-    return [
-        rec["source"],
-        rec["doc_id"],
-        rec["para_idx"],
-        rec["text"],
-        ";".join(rec["labels"]),
-        *[rec["scores"][label] for label in LABELS],
-    ]
+class _Extras:
+    """The summary CSV and HTML report, built from records as they stream past."""
 
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.wanted = bool(args.summary or args.html)
+        self.records: list[dict[str, Any]] = []
 
-def _finalize(partial: Path, out: Path, fmt: str) -> None:
-    """Turn the JSON Lines partial file into the requested format, atomically."""
-    from .persist import atomic_write_bytes
+    def add(self, rec: dict[str, Any]) -> None:
+        self.records.append(rec)
 
-    if fmt == "jsonl":
-        os.replace(partial, out)
-        return
-    records = _read_output(partial, "jsonl")
-    if fmt == "csv":
-        buf = io.StringIO(newline="")
-        w = csv.writer(buf)
-        w.writerow(CSV_HEADER)
-        w.writerows(_csv_row(rec) for rec in records)
-        atomic_write_bytes(out, buf.getvalue().encode("utf-8"))
-    else:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pa.table(
-            {
-                "source": [r["source"] for r in records],
-                "doc_id": [r["doc_id"] for r in records],
-                "para_idx": pa.array([r["para_idx"] for r in records], pa.int32()),
-                "text": [r["text"] for r in records],
-                "labels": pa.array([r["labels"] for r in records], pa.list_(pa.string())),
-                **{
-                    f"score_{label}": pa.array([r["scores"][label] for r in records], pa.float64())
-                    for label in LABELS
-                },
-            }
-        )
-        tmp = out.with_name(f".{out.name}.tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, out)
-    partial.unlink()
+    def write(self) -> None:
+        if self.wanted:
+            _write_extras(self.records, self.args)
 
 
 def _write_extras(records: list[dict[str, Any]], args: argparse.Namespace) -> None:
@@ -589,23 +532,21 @@ def run_data_parquet(args: argparse.Namespace) -> int:
 
 
 def add_report_parser(sub: Any) -> None:
-    p = sub.add_parser("report", help="summaries and an HTML report from a tagged JSON Lines file")
-    p.add_argument("tagged", help="output of 'bulletin-clf tag' (JSON Lines)")
-    p.add_argument("--summary", metavar="CSV")
-    p.add_argument("--html", metavar="FILE")
+    p = sub.add_parser("report", help="summaries and an HTML report from a tagged file")
+    p.add_argument("tagged", help="output of 'bulletin-clf tag' (.jsonl, .csv or .parquet)")
+    p.add_argument("--summary", metavar="CSV", help="write one row per release (CSV) to this file")
+    p.add_argument("--html", metavar="FILE", help="write the HTML report to this file")
     p.set_defaults(run=run_report)
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from .report import read_jsonl_records
+    from .output import check_outputs
+    from .report import read_records
 
     if not args.summary and not args.html:
         raise BulletinError("report: give --summary and/or --html")
-    try:
-        records = read_jsonl_records(Path(args.tagged))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BulletinError(f"{args.tagged}: cannot read tagged records ({exc})") from None
-    _write_extras(records, args)
+    check_outputs({"--summary": args.summary, "--html": args.html}, [args.tagged], frozenset())
+    _write_extras(read_records(Path(args.tagged)), args)
     return EXIT_OK
 
 
@@ -655,6 +596,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): not an error. Point stdout at devnull so
+        # the interpreter's final flush does not complain again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ._labels import LABELS, NONE_LABEL
+from .errors import BulletinError
 from .persist import atomic_write_bytes, write_json
 
 
@@ -289,11 +290,92 @@ td,th{{border:1px solid #ccc;padding:4px 8px;font-size:13px;vertical-align:top}}
     atomic_write_bytes(path, page.encode())
 
 
-def read_jsonl_records(path: Path) -> list[dict[str, Any]]:
-    """Tagged records from a ``bulletin-clf tag`` JSON Lines output."""
+MAX_RECORD_BYTES = 4 << 20  # one tagged record; a longer line is not a record of ours
+
+
+def _check_record(rec: Any, where: str) -> dict[str, Any]:
+    if not isinstance(rec, dict):
+        raise BulletinError(f"{where}: not a tagged record (expected a JSON object)")
+    for key, typ in (("source", str), ("doc_id", str), ("text", str), ("labels", list), ("scores", dict)):
+        if not isinstance(rec.get(key), typ):
+            raise BulletinError(f"{where}: not a tagged record ({key!r} missing or of the wrong type)")
+    if not all(label in LABELS for label in rec["labels"]):
+        raise BulletinError(f"{where}: unknown label in {rec['labels'][:4]}")
+    return rec
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """Tagged records from a ``bulletin-clf tag`` output: JSON Lines, CSV or Parquet (by suffix).
+
+    Any problem is a one-line :class:`BulletinError` naming the file (and line).
+    """
+    suffix = path.suffix.lower()
+    shown = str(path)
+    try:
+        if suffix == ".parquet":
+            return _read_parquet(path)
+        if suffix == ".csv":
+            return _read_csv(path)
+        out = []
+        with open(path, "rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                if len(raw) > MAX_RECORD_BYTES:
+                    raise BulletinError(f"{shown}:{lineno}: line over {MAX_RECORD_BYTES:,} bytes; not a tagged record")
+                if not raw.strip():
+                    continue
+                try:
+                    rec = json.loads(raw)
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    raise BulletinError(f"{shown}:{lineno}: not JSON ({str(exc)[:60]}); "
+                                        "give a .jsonl, .csv or .parquet output of 'bulletin-clf tag'") from None
+                except RecursionError:
+                    raise BulletinError(f"{shown}:{lineno}: JSON nested too deeply") from None
+                out.append(_check_record(rec, f"{shown}:{lineno}"))
+        return out
+    except OSError as exc:
+        raise BulletinError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+
+
+def _scores_from_row(row: dict[str, Any], where: str) -> dict[str, float]:
+    try:
+        return {label: float(row[f"score_{label}"]) for label in LABELS}
+    except (KeyError, TypeError, ValueError):
+        raise BulletinError(f"{where}: not a tagged record (score columns missing)") from None
+
+
+def _read_csv(path: Path) -> list[dict[str, Any]]:
+    import csv
+
     out = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                out.append(json.loads(line))
+    with open(path, encoding="utf-8", newline="") as fh:
+        for lineno, row in enumerate(csv.DictReader(fh), 2):
+            where = f"{path}:{lineno}"
+            try:
+                rec = {"source": row["source"], "doc_id": row["doc_id"], "para_idx": int(row["para_idx"]),
+                       "text": row["text"], "labels": [x for x in row["labels"].split(";") if x]}
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise BulletinError(f"{where}: not a tagged record (columns source, doc_id, para_idx, text, "
+                                    "labels expected)") from None
+            rec["scores"] = _scores_from_row(row, where)
+            if row.get("terms"):
+                rec["terms"] = json.loads(row["terms"])
+            out.append(_check_record(rec, where))
+    return out
+
+
+def _read_parquet(path: Path) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises its own error types for damaged files
+        raise BulletinError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
+    out = []
+    for i, row in enumerate(table.to_pylist()):
+        where = f"{path}: row {i}"
+        rec = {k: row.get(k) for k in ("source", "doc_id", "para_idx", "text", "labels")}
+        rec["scores"] = _scores_from_row(row, where)
+        if row.get("terms"):
+            rec["terms"] = json.loads(row["terms"])
+        out.append(_check_record(rec, where))
     return out

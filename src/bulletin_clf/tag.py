@@ -51,6 +51,7 @@ class TaggedDocument:
     dropped: list[DroppedLine] = field(default_factory=list)
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    skipped: bool = False  # already tagged (resume): read, not tagged
 
 
 _PARALLEL_MIN = 50_000  # below this, starting worker processes costs more than it saves
@@ -250,50 +251,98 @@ def load(
 # --- batches of files ---------------------------------------------------------
 
 
-def iter_input_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[Path, str | None]]:
-    """Expand files and folders (recursively, sorted) into ``(path, problem)``.
+@dataclass
+class InputFiles:
+    """The files a batch will read, and what folders held that it will not."""
 
-    Folders contribute only supported file types; a missing path, an
-    unreadable folder or a symlink loop yields a problem for that path.
+    files: list[tuple[Path, str | None]] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+    def skipped_summary(self) -> str:
+        """``"skipped 3 files: .doc 2, hidden 1"``, or ``""``."""
+        from collections import Counter
+
+        if not self.skipped:
+            return ""
+        counts = Counter(reason for _, reason in self.skipped)
+        n = len(self.skipped)
+        return f"skipped {n} file{'s' if n != 1 else ''}: " + ", ".join(f"{r} {c}" for r, c in counts.most_common())
+
+
+_MAX_DEPTH = 64
+
+
+def collect_input_files(
+    paths: Iterable[str | os.PathLike[str]], *, include_hidden: bool = False
+) -> InputFiles:
+    """Expand files and folders (recursively, sorted) into the files to read.
+
+    Named files are always read. Inside folders: only supported types
+    (others are listed in ``skipped`` by suffix), no hidden files or folders
+    unless ``include_hidden``, and no symbolic links that lead out of the
+    named folder (a link to ``/`` would walk the whole machine). Missing
+    paths, unreadable folders and link loops become per-path problems.
     """
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise TypeError("expected a list of paths, got a single path; wrap it in a list: [path]")
+    out = InputFiles()
     for raw in paths:
         p = Path(raw)
         if p.is_symlink() and not p.exists():
-            yield p, "broken symbolic link"
+            out.files.append((p, "broken symbolic link"))
         elif not p.exists():
-            yield p, "no such file or directory"
+            out.files.append((p, "no such file or directory"))
         elif p.is_dir():
-            yield from _walk(p, set())
+            _walk(p, p.resolve(), set(), out, include_hidden, 0)
         else:
-            yield p, None
+            out.files.append((p, None))
+    return out
 
 
-def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[tuple[Path, str | None]]:
+def iter_input_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[Path, str | None]]:
+    """``(path, problem)`` for every file :func:`collect_input_files` would read."""
+    yield from collect_input_files(paths).files
+
+
+def _walk(folder: Path, root: Path, seen: set[tuple[int, int]], out: InputFiles, hidden: bool, depth: int) -> None:
     try:
         st = folder.stat()
     except OSError as exc:
-        yield folder, f"cannot open folder ({exc.strerror})"
+        out.files.append((folder, f"cannot open folder ({exc.strerror})"))
         return
     key = (st.st_dev, st.st_ino)
     if key in seen:
-        yield folder, "symbolic link loop; folder skipped"
+        out.files.append((folder, "symbolic link loop; folder skipped"))
+        return
+    if depth > _MAX_DEPTH:
+        out.files.append((folder, f"folders nested deeper than {_MAX_DEPTH}; skipped"))
         return
     seen = seen | {key}
     try:
         entries = sorted(folder.iterdir(), key=lambda e: e.name)
     except OSError as exc:
-        yield folder, f"cannot list folder ({exc.strerror})"
+        out.files.append((folder, f"cannot list folder ({exc.strerror})"))
         return
     for entry in entries:
         try:
+            if not hidden and entry.name.startswith("."):
+                out.skipped.append((entry, "hidden"))
+                continue
+            if entry.is_symlink():
+                if not entry.exists():
+                    out.files.append((entry, "broken symbolic link"))
+                    continue
+                if not entry.resolve().is_relative_to(root):
+                    out.skipped.append((entry, "link out of the folder"))
+                    continue
             if entry.is_dir():
-                yield from _walk(entry, seen)
-            elif entry.is_symlink() and not entry.exists():
-                yield entry, "broken symbolic link"
+                _walk(entry, root, seen, out, hidden, depth + 1)
             elif entry.suffix.lower() in SUPPORTED_SUFFIXES:
-                yield entry, None
+                out.files.append((entry, None))
+            else:
+                out.skipped.append((entry, entry.suffix.lower() or "no suffix"))
         except OSError as exc:
-            yield entry, f"cannot inspect ({exc.strerror})"
+            out.files.append((entry, f"cannot inspect ({exc.strerror})"))
 
 
 _WORD = re.compile(r"[^\W\d_]+")
@@ -317,31 +366,36 @@ def tag_document(
     explain: int = 0,
     max_bytes: int = DEFAULT_MAX_BYTES,
     debug: bool = False,
-    skip_doc_ids: frozenset[str] | None = None,
+    skip: frozenset[tuple[str, str]] | None = None,
 ) -> TaggedDocument:
     """Read, segment and tag one file; never raises for a bad file.
 
-    A document whose id is in ``skip_doc_ids`` is returned untagged right
-    after reading (its id is a hash of the text), so resuming costs a read.
+    A document whose ``(path, doc_id)`` is in ``skip`` is returned untagged
+    right after reading (its id is a hash of the text), so resuming costs a
+    read; two files with the same text are two documents.
     """
-    doc = TaggedDocument(path=str(path))
+    from .output import display_path
+
+    shown = display_path(path)
+    doc = TaggedDocument(path=shown)
     try:
         text = read_text(path, max_bytes=max_bytes)
         doc.doc_id = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        if skip_doc_ids and doc.doc_id in skip_doc_ids:
+        if skip and (shown, doc.doc_id) in skip:
+            doc.skipped = True
             return doc
         seg = segment(text)
         doc.dropped = seg.dropped
         if not seg.paragraphs:
-            doc.error = f"{path}: no content paragraphs (only boilerplate or empty)"
+            doc.error = f"{shown}: no content paragraphs (only boilerplate or empty)"
             return doc
         if len(text) >= 200 and spanish_share(text) < 0.12:
-            doc.warnings.append(f"{path}: text does not look like Spanish; topics may be meaningless")
+            doc.warnings.append(f"{shown}: text does not look like Spanish; topics may be meaningless")
         doc.paragraphs = tagger.tag_paragraphs(seg.paragraphs, explain=explain)
     except ReadError as exc:
-        doc.error = str(exc)
+        doc.error = display_path(str(exc))
     except Exception as exc:  # a bug must not stop the batch; report it per file
-        doc.error = f"{path}: internal error ({type(exc).__name__}: {exc})"
+        doc.error = f"{shown}: internal error ({type(exc).__name__}: {exc})"
         if debug:
             doc.error += "\n" + traceback.format_exc()
     return doc
@@ -350,8 +404,11 @@ def tag_document(
 def _tag_chunk(
     tagger: Tagger, paths: list[tuple[Path, str | None]], kwargs: dict[str, Any]
 ) -> list[TaggedDocument]:
+    from .output import display_path
+
     return [
-        TaggedDocument(path=str(p), error=f"{p}: {problem}") if problem else tag_document(tagger, p, **kwargs)
+        TaggedDocument(path=display_path(p), error=f"{display_path(p)}: {problem}") if problem
+        else tag_document(tagger, p, **kwargs)
         for p, problem in paths
     ]
 
@@ -363,47 +420,87 @@ def tag_files(
     thresholds: float | Mapping[str, float] | None = None,
     explain: int = 0,
     n_jobs: int | None = None,
-    skip_doc_ids: frozenset[str] | None = None,
+    skip: frozenset[tuple[str, str]] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    include_hidden: bool = False,
     debug: bool = False,
 ) -> Iterator[TaggedDocument]:
     """Tag many files, yielding one :class:`TaggedDocument` per file, in order.
 
     Args:
-        paths: files and folders (searched recursively for supported types).
+        paths: a list of files and folders (folders are searched recursively
+            for supported types; see :func:`collect_input_files`).
         tagger: a loaded :class:`Tagger`; the shipped model when ``None``.
         thresholds: override decision thresholds (one value or per label).
         explain: top contributing terms per predicted label (0: none).
         n_jobs: worker processes. ``None`` picks 1 for small inputs and every
-            core for large ones (>= 64 files).
-        skip_doc_ids: documents to skip (already tagged, for resuming).
+            core for large ones (>= 64 files); never more than the cores or
+            the chunks of files.
+        skip: ``(path, doc_id)`` pairs already tagged (for resuming).
         max_bytes: files larger than this are refused.
+        include_hidden: also read hidden files and folders inside folders.
 
     Memory stays flat: files are processed in chunks as the caller consumes
-    the results.
+    the results. A worker process that dies (killed, out of memory) fails
+    only the files of its chunk; the batch goes on.
     """
+    inputs = collect_input_files(paths, include_hidden=include_hidden)
     if tagger is None:
         tagger = load(thresholds=thresholds)
     elif thresholds is not None:
         tagger = Tagger(tagger._model, tagger.manifest, thresholds=thresholds)
-    kwargs = {"explain": explain, "max_bytes": max_bytes, "debug": debug, "skip_doc_ids": skip_doc_ids}
-    files = list(iter_input_files(paths))
-    workers = n_jobs if n_jobs is not None else ((os.cpu_count() or 1) if len(files) >= 64 else 1)
+    kwargs = {"explain": explain, "max_bytes": max_bytes, "debug": debug, "skip": skip}
+    files = inputs.files
+    cores = os.cpu_count() or 1
+    workers = n_jobs if n_jobs is not None else (cores if len(files) >= 64 else 1)
     if workers == -1:
-        workers = os.cpu_count() or 1
+        workers = cores
     results: Iterable[list[TaggedDocument]]
+    size = max(8, min(256, len(files) // (max(workers, 1) * 4) or 1))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    workers = max(1, min(workers, cores, len(chunks)))
     if workers <= 1:
         results = (_tag_chunk(tagger, [item], kwargs) for item in files)
     else:
-        from joblib import Parallel, delayed
-
-        size = max(8, min(256, len(files) // (workers * 4) or 1))
-        chunks = [files[i : i + size] for i in range(0, len(files), size)]
-        results = Parallel(n_jobs=workers, return_as="generator", pre_dispatch="2*n_jobs")(
-            delayed(_tag_chunk)(tagger, chunk, kwargs) for chunk in chunks
-        )
+        results = _parallel_chunks(tagger, chunks, kwargs, workers)
     for chunk in results:
         for doc in chunk:
-            if skip_doc_ids and doc.doc_id in skip_doc_ids:
-                continue
-            yield doc
+            if not doc.skipped:
+                yield doc
+
+
+def _parallel_chunks(
+    tagger: Tagger, chunks: list[list[tuple[Path, str | None]]], kwargs: dict[str, Any], workers: int
+) -> Iterator[list[TaggedDocument]]:
+    """Chunks tagged by worker processes, in order; a chunk whose worker dies is retried
+    once alone, then failed file by file, and the rest go on."""
+    from joblib import Parallel, delayed
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    from .output import display_path
+
+    def run(todo: list[list[tuple[Path, str | None]]], n: int) -> Iterator[list[TaggedDocument]]:
+        return Parallel(n_jobs=n, return_as="generator", pre_dispatch="2*n_jobs", idle_worker_timeout=5)(
+            delayed(_tag_chunk)(tagger, chunk, kwargs) for chunk in todo
+        )
+
+    i = 0
+    try:
+        while i < len(chunks):
+            try:
+                for result in run(chunks[i:], workers):
+                    yield result
+                    i += 1
+            except TerminatedWorkerError:
+                try:
+                    yield next(iter(run([chunks[i]], 2)))  # 2: a real worker process, not in-process
+                except TerminatedWorkerError:
+                    yield [TaggedDocument(path=display_path(p), error=f"{display_path(p)}: the worker process "
+                           "reading this file (or one beside it) died: killed, or out of memory")
+                           for p, _ in chunks[i]]
+                i += 1
+    finally:
+        from joblib.externals.loky import reusable_executor
+
+        if reusable_executor._executor is not None:  # no worker outlives the batch
+            reusable_executor._executor.shutdown(wait=False, kill_workers=True)
