@@ -110,6 +110,10 @@ def add_tag_parser(sub: Any) -> None:
         "--max-mb", type=float, default=64, metavar="MB", help="refuse files larger than this (default: 64)"
     )
     p.add_argument("--include-dropped", action="store_true", help="print dropped boilerplate lines to stderr")
+    p.add_argument("--include-hidden", action="store_true",
+                   help="also read hidden files and folders (names starting with '.') inside folders")
+    p.add_argument("--verbose", action="store_true", help="name every file skipped inside folders")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no closing summary; errors only")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.set_defaults(run=run_tag)
@@ -183,15 +187,23 @@ def run_tag(args: argparse.Namespace) -> int:
 def _tag_loop(args: argparse.Namespace, tagger: Any, run: Any, done: set[tuple[str, str]], tqdm: Any,
               tag_files: Any, display_path: Any) -> int:
     from .output import stream_writer
+    from .tag import collect_input_files
 
+    inputs = collect_input_files(args.paths, include_hidden=args.include_hidden)
+    if inputs.skipped and not args.quiet:
+        _err(f"note: {inputs.skipped_summary()}" + ("" if args.verbose else " (--verbose names them)"))
+        if args.verbose:
+            for path, reason in inputs.skipped:
+                _err(f"  skipped ({reason}): {display_path(path)}")
     stdout_writer = None
     if run is None:
         stdout_writer = stream_writer(args.format, sys.stdout.buffer)
     failed = n_docs = 0
-    bar = tqdm(desc="tagging", unit="file", disable=True if args.no_progress else None, file=sys.stderr)
+    bar = tqdm(desc="tagging", unit="file", total=len(inputs.files), file=sys.stderr,
+               disable=True if (args.no_progress or args.quiet) else None)
     try:
         for doc in tag_files(
-            args.paths,
+            inputs,
             tagger=tagger,
             explain=args.explain,
             n_jobs=args.jobs,
@@ -238,7 +250,8 @@ def _tag_loop(args: argparse.Namespace, tagger: Any, run: Any, done: set[tuple[s
         extras = _Extras(args)
         run.finalize(args.format, on_record=extras.add if extras.wanted else None)
         extras.write()
-    _err(f"tagged {_n(n_docs, 'document')}" + (f"; {_n(failed, 'file')} failed" if failed else ""))
+    if not args.quiet:
+        _err(f"tagged {_n(n_docs, 'document')}" + (f"; {_n(failed, 'file')} failed" if failed else ""))
     return EXIT_FILES_FAILED if failed else EXIT_OK
 
 
@@ -294,9 +307,11 @@ def add_train_parser(sub: Any) -> None:
     p.add_argument(
         "--no-cv",
         action="store_true",
-        help="skip cross-validation (faster; thresholds fixed or from validation)",
+        help="skip the report-only cross-validation (faster; CV still runs when the config tunes thresholds by CV)",
     )
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--force", action="store_true",
+                   help="write into a folder that is not a model directory (only the model's own files are replaced)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run_train)
 
 
@@ -306,7 +321,9 @@ def run_train(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config)
     out = Path(args.out) if args.out else Path("runs") / cfg.name
-    result = train(cfg, out, data_dir=args.data_dir, progress=not args.no_progress, cv=not args.no_cv)
+    if args.no_cv and cfg.thresholds.strategy == "cv":
+        _err(f"note: {args.config} tunes thresholds on cross-validation, so --no-cv still runs the folds")
+    result = train(cfg, out, data_dir=args.data_dir, progress=not args.no_progress, cv=not args.no_cv, force=args.force)
     m = result.metrics
     parts = [
         f"{s} macro-F1 {m[s]['macro']['f1']:.3f}" for s in ("validation", "test", "temporal_test") if s in m

@@ -10,7 +10,9 @@ read-only folder.
 * line 1 is a header with the options that shape the records (model,
   thresholds, explain), so ``--resume`` with other options is refused;
 * each finished file adds its paragraph records, then a done marker
-  ``{"_done": {"source": ..., "doc_id": ...}}``.
+  ``{"_done": {"source": ..., "doc_id": ...}}``;
+* a resume first appends ``{"_reset": true}``: records of a file that the
+  interrupted run had not finished are dropped, and the file is redone.
 
 Progress is derived from the markers, so no moment of a run, resume
 included, has finished records that nothing points at; a kill can only cut
@@ -160,6 +162,8 @@ class PartialRun:
                     yield "header", obj
                 elif isinstance(obj, dict) and isinstance(obj.get("_done"), dict):
                     yield "done", obj["_done"]
+                elif isinstance(obj, dict) and obj.get("_reset") is True:
+                    yield "reset", None
                 elif isinstance(obj, dict) and "doc_id" in obj:
                     yield "record", obj
 
@@ -170,6 +174,8 @@ class PartialRun:
         for kind, obj in self._lines():
             if kind == "record":
                 pending.append(obj)
+            elif kind == "reset":
+                pending = []  # records of a file the interrupted run did not finish
             elif kind == "done":
                 key = (obj["source"], obj["doc_id"])
                 if key not in emitted:
@@ -183,6 +189,12 @@ class PartialRun:
         done: set[tuple[str, str]] = set()
         if resume and self.path.exists():
             header, done = self.read()
+            if header is None and not self._has_complete_line():
+                header, done = {"options": self.options}, set()  # killed while writing the header
+                self.path.write_bytes(b"")
+                self._fh = open(self.path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+                self._write(json.dumps({"_format": PARTIAL_FORMAT, "options": self.options}) + "\n")
+                return set()
             if header is None:
                 raise BulletinError(f"{display_path(self.path)}: not a partial file of this bulletin-clf; "
                                     "remove it or run without --resume")
@@ -196,10 +208,15 @@ class PartialRun:
             else:
                 self._trim_cut_line()
                 self._fh = open(self.path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
+                self._write(json.dumps({"_reset": True}) + "\n")  # what follows a cut file starts afresh
                 return done
         self._fh = open(self.path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
         self._write(json.dumps({"_format": PARTIAL_FORMAT, "options": self.options}) + "\n")
         return set()
+
+    def _has_complete_line(self) -> bool:
+        with open(self.path, "rb") as fh:
+            return b"\n" in fh.read(1 << 16) or False
 
     def _trim_cut_line(self) -> None:
         """Cut an incomplete last line (a record a kill interrupted); complete lines are never touched."""

@@ -326,3 +326,68 @@ def load_model(
     if MODEL_FILE not in manifest["files"]:
         raise ModelLoadError(f"{d}: manifest lists no {MODEL_FILE}")
     return _unpickle(d, manifest, allow_version_mismatch=allow_version_mismatch), manifest
+
+
+def _model_files(directory: Path) -> set[str] | None:
+    """Names of the files a model directory's manifest owns (with the manifest), or ``None``."""
+    try:
+        manifest = read_manifest(directory)
+    except ModelLoadError:
+        return None
+    return {*manifest["files"], MANIFEST}
+
+
+def check_model_out(directory: Path, *, force: bool = False) -> None:
+    """Refuse a training output that would destroy what is not a model."""
+    from .errors import BulletinError
+
+    if directory.exists() and not directory.is_dir():
+        raise BulletinError(f"--out {directory}: exists and is not a folder")
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)  # runs/NAME: creating runs/ is expected
+    except OSError as exc:
+        raise BulletinError(f"--out {directory}: cannot create folder {directory.parent} ({exc.strerror})") from None
+    if not directory.is_dir() or force:
+        return
+    entries = [p.name for p in directory.iterdir()]
+    if not entries:
+        return
+    owned = _model_files(directory)
+    if owned is None:
+        raise BulletinError(f"--out {directory}: folder is not empty and is not a model directory; choose a new "
+                            "folder, or pass --force to write the model's files into it (other files are kept)")
+    foreign = sorted(set(entries) - owned)
+    if foreign:
+        raise BulletinError(f"--out {directory}: holds files that are not the model's ({', '.join(foreign[:3])}); "
+                            "pass --force to replace only the model's own files")
+
+
+def install_model_dir(staging: Path, directory: Path, *, force: bool = False) -> None:
+    """Move a finished model directory into place.
+
+    A new path, or an existing model directory holding only its own files, is
+    swapped whole (two renames), so a kill leaves the old model or the new one.
+    With ``force`` into a folder with other files, only the model's files are
+    replaced there (the manifest last) and the others are left alone.
+    """
+    if not directory.exists():
+        os.rename(staging, directory)
+        staging.mkdir()  # the caller removes it
+        return
+    owned = _model_files(directory) or set()
+    entries = {p.name for p in directory.iterdir()}
+    if entries <= owned:
+        old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
+        os.rename(directory, old)
+        os.rename(staging, directory)
+        staging.mkdir()
+        import shutil
+
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    new = {p.name for p in staging.iterdir()}
+    for name in sorted(owned - new - {MANIFEST}):
+        (directory / name).unlink(missing_ok=True)
+    for name in sorted(new - {MANIFEST}):
+        os.replace(staging / name, directory / name)
+    os.replace(staging / MANIFEST, directory / MANIFEST)

@@ -414,7 +414,7 @@ def _tag_chunk(
 
 
 def tag_files(
-    paths: Iterable[str | os.PathLike[str]],
+    paths: Iterable[str | os.PathLike[str]] | InputFiles,
     *,
     tagger: Tagger | None = None,
     thresholds: float | Mapping[str, float] | None = None,
@@ -429,7 +429,8 @@ def tag_files(
 
     Args:
         paths: a list of files and folders (folders are searched recursively
-            for supported types; see :func:`collect_input_files`).
+            for supported types; see :func:`collect_input_files`), or the
+            result of :func:`collect_input_files`.
         tagger: a loaded :class:`Tagger`; the shipped model when ``None``.
         thresholds: override decision thresholds (one value or per label).
         explain: top contributing terms per predicted label (0: none).
@@ -444,7 +445,7 @@ def tag_files(
     the results. A worker process that dies (killed, out of memory) fails
     only the files of its chunk; the batch goes on.
     """
-    inputs = collect_input_files(paths, include_hidden=include_hidden)
+    inputs = paths if isinstance(paths, InputFiles) else collect_input_files(paths, include_hidden=include_hidden)
     if tagger is None:
         tagger = load(thresholds=thresholds)
     elif thresholds is not None:

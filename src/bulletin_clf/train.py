@@ -10,6 +10,8 @@ saved model; ``compare`` runs many configs and writes ``RESULTS.md``.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -210,13 +212,20 @@ def train(
     data_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
     cv: bool = True,
+    force: bool = False,
 ) -> TrainResult:
     """Train the model a config describes; write a model directory if ``out_dir``.
 
     Returns the fitted model and its metrics: cross-validation over the
     training data (grouped by document), and every evaluation split that was
-    not trained on.
+    not trained on. The model directory is built aside and swapped in whole;
+    ``out_dir`` must be new, empty or a model directory (``force=True``
+    allows any folder and replaces only the model's own files there).
     """
+    if out_dir is not None:
+        from .persist import check_model_out
+
+        check_model_out(Path(out_dir), force=force)
     from tqdm.auto import tqdm
 
     from .model import check_trainable
@@ -284,26 +293,27 @@ def train(
     metrics["model_bytes"] = _model_size(model)
     model_dir = None
     if out_dir is not None:
-        from .persist import save_model
+        from .persist import install_model_dir, save_model
         from .report import write_training_report
 
         model_dir = Path(out_dir)
-        model_dir.mkdir(parents=True, exist_ok=True)
-        for stale in model_dir.iterdir():  # a model dir is rewritten whole
-            if stale.is_file():
-                stale.unlink()
-        write_training_report(model_dir, cfg, metrics, curves)
-        save_model(
-            model,
-            model_dir,
+        staging = Path(tempfile.mkdtemp(prefix=f".{model_dir.name}.", suffix=".tmp", dir=model_dir.parent))
+        try:
+            write_training_report(staging, cfg, metrics, curves)
+            save_model(
+                model,
+                staging,
             manifest={
-                "name": cfg.name,
-                "config": cfg.model_dump(mode="json"),
-                "data_fingerprint": data_mod.fingerprint(fit_recs),
-                "trained_on": list(cfg.data.train) + (["silver"] if silver else []),
-                "metrics": headline(metrics),
-            },
-        )
+                    "name": cfg.name,
+                    "config": cfg.model_dump(mode="json"),
+                    "data_fingerprint": data_mod.fingerprint(fit_recs),
+                    "trained_on": list(cfg.data.train) + (["silver"] if silver else []),
+                    "metrics": headline(metrics),
+                },
+            )
+            install_model_dir(staging, model_dir, force=force)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return TrainResult(model=model, model_dir=model_dir, metrics=metrics)
 
 
