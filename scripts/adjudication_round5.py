@@ -1,0 +1,54 @@
+"""The adjudication batch of round 5: every paragraph on which the first and the
+second annotator disagree, with both label sets shown as "A" and "B" in an
+order fixed by a hash (the adjudicator does not know which came first).
+
+Writes ``data/annotation/batches/x01.txt``; the decisions go to
+``data/annotation/raw5/x01.jsonl``, which ``build_dataset.py`` applies.
+Run from the repo root: ``python scripts/adjudication_round5.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW5 = ROOT / "data" / "annotation" / "raw5"
+FIRST = ("q", "t", "a", "w")
+
+
+def load(prefixes: tuple[str, ...]) -> dict[str, list[str]]:
+    out = {}
+    for path in sorted(RAW5.glob("*.jsonl")):
+        if path.name.startswith(prefixes):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                rec = json.loads(line)
+                out[rec["id"]] = sorted(rec["labels"])
+    return out
+
+
+def texts() -> dict[str, str]:
+    out = {}
+    ann = ROOT / "data" / "annotation"
+    for path in [*ann.glob("sample_round5_*.jsonl"), *ann.glob("select_round5_*.jsonl"), *(ann / "written").glob("harvest_*.jsonl")]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            out[rec["id"]] = rec["text"]
+    return out
+
+
+def main() -> None:
+    first, second, text = load(FIRST), load(("d",)), texts()
+    ids = sorted(i for i in second if i in first and first[i] != second[i])
+    with open(ROOT / "data" / "annotation" / "batches" / "x01.txt", "w", encoding="utf-8") as fh:
+        for i in ids:
+            a, b = first[i], second[i]
+            if hashlib.sha256(i.encode()).digest()[0] % 2:
+                a, b = b, a
+            fh.write(f"[{i}] A: {json.dumps(a)}  B: {json.dumps(b)}\n{text[i]}\n\n")
+    print(f"{len(ids)} disagreements -> batches/x01.txt")
+
+
+if __name__ == "__main__":
+    main()
