@@ -19,7 +19,7 @@ def test_defaults_fill_in():
         ({"features": {"word": {"ngram_range": [3, 1]}}}, "features.word.ngram_range", "low <= high"),
         ({"features": {"word": {"min_dff": 2}}}, "features.word.min_dff", "unknown key"),
         ({"model": {"type": "logreg", "C": "big"}}, "model.C", "valid number"),
-        ({"model": {"type": "logreg", "C": -1}}, "model.C", "greater than 0"),
+        ({"model": {"type": "logreg", "C": -1}}, "model.C", "greater than or equal to 0.0001"),
         ({"model": {"type": "xgboost"}}, "model", "unknown model type"),
         ({"model": {"type": "linear_svm", "alpha": 1}}, "model.alpha", "unknown key"),
         ({"thresholds": {"value": 1.5}}, "thresholds.value", "less than 1"),
@@ -64,3 +64,27 @@ def test_every_shipped_experiment_config_is_valid():
     assert len(configs) >= 10
     for path in configs:
         load_config(path)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: " + "[" * 100_000 + "]" * 100_000, "nested more than 20 levels"),
+    ("".join(" " * i + f"k{i}:\n" for i in range(300)), "nested more than 20 levels"),
+    ("x: " + "y" * (2 << 20), "over 1,048,576 bytes"),
+    ("name: x\nmodel: {type: logreg, max_iter: 100000000}\n", r"model\.max_iter: Input should be less than or equal to 20000"),
+    ("name: x\nmodel: {type: logreg, C: 1e-12}\n", r"model\.C: Input should be greater than or equal to 0\.0001"),
+    ("name: x\nmodel: {type: logreg}\nfeatures: {word: {ngram_range: [1, 9]}}\n", r"features\.word\.ngram_range\.1"),
+    ("name: x\nmodel: {type: logreg}\nfeatures: {word: {max_features: 999999999}}\n", r"features\.word\.max_features"),
+])
+def test_hostile_or_absurd_configs_are_one_line_errors(tmp_path, text, message):
+    p = tmp_path / "c.yaml"
+    p.write_text(text)
+    with pytest.raises(ConfigError, match=message) as exc:
+        load_config(p)
+    assert "\n" not in str(exc.value)
+
+
+def test_undecodable_config(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(p)

@@ -43,9 +43,9 @@ class NormalizationConfig(_Strict):
 
 class _TfidfConfig(_Strict):
     ngram_range: tuple[Annotated[int, Field(ge=1, le=8)], Annotated[int, Field(ge=1, le=8)]]
-    min_df: Annotated[int, Field(ge=1)] = 2
+    min_df: Annotated[int, Field(ge=1, le=100_000)] = 2
     max_df: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
-    max_features: Annotated[int, Field(ge=1)] | None = None
+    max_features: Annotated[int, Field(ge=1, le=2_000_000)] | None = None  # the array format's vocabulary limit
     sublinear_tf: bool = True
 
     @field_validator("ngram_range")
@@ -57,7 +57,7 @@ class _TfidfConfig(_Strict):
 
 
 class WordFeatures(_TfidfConfig):
-    ngram_range: tuple[Annotated[int, Field(ge=1, le=4)], Annotated[int, Field(ge=1, le=4)]] = (1, 2)
+    ngram_range: tuple[Annotated[int, Field(ge=1, le=3)], Annotated[int, Field(ge=1, le=3)]] = (1, 2)
 
 
 class CharFeatures(_TfidfConfig):
@@ -78,16 +78,22 @@ class FeaturesConfig(_Strict):
 ClassWeight = Literal["balanced"] | None
 
 
+# Bounds on numbers a config may ask for: wide enough for any sensible run, narrow
+# enough that a typo cannot make training run without end.
+_C = Annotated[float, Field(ge=1e-4, le=1e4)]
+_ALPHA = Annotated[float, Field(ge=1e-8, le=1e4)]
+
+
 class LogRegModel(_Strict):
     type: Literal["logreg"]
-    C: Annotated[float, Field(gt=0)] = 1.0
+    C: _C = 1.0
     class_weight: ClassWeight = "balanced"
-    max_iter: Annotated[int, Field(ge=1)] = 2000
+    max_iter: Annotated[int, Field(ge=1, le=20_000)] = 2000
 
 
 class LinearSVMModel(_Strict):
     type: Literal["linear_svm"]
-    C: Annotated[float, Field(gt=0)] = 1.0
+    C: _C = 1.0
     class_weight: ClassWeight = "balanced"
     calibration: Literal["sigmoid", "isotonic"] = "sigmoid"
     calibration_folds: Annotated[int, Field(ge=2, le=10)] = 3
@@ -96,25 +102,25 @@ class LinearSVMModel(_Strict):
 class SGDModel(_Strict):
     type: Literal["sgd"]
     loss: Literal["log_loss", "modified_huber"] = "modified_huber"
-    alpha: Annotated[float, Field(gt=0)] = 1e-4
+    alpha: _ALPHA = 1e-4
     class_weight: ClassWeight = "balanced"
-    max_iter: Annotated[int, Field(ge=1)] = 50
+    max_iter: Annotated[int, Field(ge=1, le=10_000)] = 50
 
 
 class ComplementNBModel(_Strict):
     type: Literal["complement_nb"]
-    alpha: Annotated[float, Field(gt=0)] = 0.3
+    alpha: _ALPHA = 0.3
 
 
 class RidgeModel(_Strict):
     type: Literal["ridge"]
-    alpha: Annotated[float, Field(gt=0)] = 1.0
+    alpha: _ALPHA = 1.0
     class_weight: ClassWeight = "balanced"
 
 
 class KeywordModel(_Strict):
     type: Literal["keyword_baseline"]
-    keywords: dict[str, list[str]]
+    keywords: dict[str, Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=10_000)]]
 
     @field_validator("keywords")
     @classmethod
@@ -152,8 +158,8 @@ class ExperimentConfig(_Strict):
     """A whole training run. See ``experiments/*.yaml`` for examples."""
 
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
-    description: str = ""
-    seed: int = 0
+    description: Annotated[str, Field(max_length=10_000)] = ""
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
     data: DataConfig = DataConfig()
     normalization: NormalizationConfig = NormalizationConfig()
     features: FeaturesConfig = FeaturesConfig()
@@ -186,13 +192,45 @@ def parse_config(raw: Any, *, source: str = "config") -> ExperimentConfig:
         raise ConfigError(f"{source}: {_loc_path(tuple(err['loc']))}: {msg}{more}") from None
 
 
+MAX_CONFIG_BYTES = 1 << 20
+MAX_CONFIG_DEPTH = 20  # a real config nests 3 levels
+
+
+def _depth(text: str) -> int:
+    """Upper bound of the nesting depth of a YAML text, found without parsing it.
+
+    Counts open flow brackets and indentation levels; PyYAML recurses per
+    level, so a hostile file nested 100k deep must be refused before parsing.
+    """
+    depth = best = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    indents = {len(line) - len(line.lstrip(" ")) for line in text.splitlines() if line.strip()}
+    return max(best, len(indents))
+
+
 def load_config(path: str | os.PathLike[str]) -> ExperimentConfig:
-    """Read and validate one YAML experiment config."""
+    """Read and validate one YAML experiment config (at most 1 MB, nested at most 20 deep)."""
     p = Path(path)
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        if p.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{p}: config is over {MAX_CONFIG_BYTES:,} bytes; not an experiment config")
+        text = p.read_text(encoding="utf-8")
+        if _depth(text) > MAX_CONFIG_DEPTH:
+            raise ConfigError(f"{p}: config is nested more than {MAX_CONFIG_DEPTH} levels deep")
+        raw = yaml.safe_load(text)
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such config file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: config is not UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: config is nested too deeply") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
