@@ -224,6 +224,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=Path, default=ROOT.parent / "shared" / "corpus" / "seeds")
     parser.add_argument("--allow-partial", action="store_true", help="skip drawn paragraphs not yet annotated")
+    parser.add_argument("--guide", type=Path, default=ROOT.parent / "shared" / "labeling-guide.md",
+                        help="the labeling guide the labels follow (copied to docs/ and into the package)")
     args = parser.parse_args(argv)
 
     drawn = drawn_records()
@@ -293,8 +295,34 @@ def main(argv: list[str] | None = None) -> None:
     (ANN / "v3_changes.jsonl").write_text(
         "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in changes), encoding="utf-8")
     write_card_figures(by_split, agreement, dropped, missing, changes, len(rereads))
+    write_package_copy(args.guide)
     print(f"wrote {sum(len(v) for v in by_split.values())} gold records; dropped {len(dropped)} near duplicates; "
           f"v3 re-read {len(rereads)}, changed {len(changes)}")
+
+
+def write_package_copy(guide: Path) -> None:
+    """What pip users get: the gold splits gzipped, the data card and the labeling guide.
+
+    Written into ``src/bulletin_clf/resources/data`` (package data) with fixed
+    gzip timestamps, so a rebuild from the same data is byte-identical; the
+    guide is also copied to ``docs/labeling-guide.md`` for readers of the repo.
+    """
+    import gzip
+    import shutil
+
+    pkg = ROOT / "src" / "bulletin_clf" / "resources" / "data"
+    (pkg / "gold").mkdir(parents=True, exist_ok=True)
+    for split in SPLITS:
+        raw = (ROOT / "data" / "gold" / f"{split}.jsonl").read_bytes()
+        with open(pkg / "gold" / f"{split}.jsonl.gz", "wb") as fh, \
+                gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=9) as gz:
+            gz.write(raw)
+    shutil.copyfile(ROOT / "data" / "README.md", pkg / "README.md")
+    docs = ROOT / "docs"
+    docs.mkdir(exist_ok=True)
+    if guide.is_file():
+        shutil.copyfile(guide, docs / "labeling-guide.md")
+    shutil.copyfile(docs / "labeling-guide.md", pkg / "labeling-guide.md")
 
 
 def write_card_figures(by_split: dict[str, list[dict]], agreement: dict, dropped: set[str], missing: Counter,

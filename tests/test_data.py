@@ -82,3 +82,36 @@ def test_repository_dataset_is_valid_and_big_enough():
     for label_id in range(4):
         positives = sum(label_id in row for split in ds.values() for row in split["labels"])
         assert positives >= 300
+
+
+def test_packaged_copy_equals_the_repo_data():
+    """The gzipped splits inside the package are exactly data/gold (rebuild with scripts/build_dataset.py)."""
+    import gzip
+    from pathlib import Path
+
+    from bulletin_clf.data import SPLITS, packaged_data_dir
+
+    repo = Path(__file__).resolve().parents[1] / "data" / "gold"
+    if not repo.is_dir():
+        pytest.skip("not a source checkout")
+    for split in SPLITS:
+        packed = gzip.decompress((packaged_data_dir() / "gold" / f"{split}.jsonl.gz").read_bytes())
+        assert packed == (repo / f"{split}.jsonl").read_bytes(), split
+    assert (packaged_data_dir() / "labeling-guide.md").read_text(encoding="utf-8").startswith("# Labeling guide")
+
+
+def test_load_dataset_from_any_directory_uses_the_packaged_copy(tmp_path, monkeypatch):
+    """Outside a checkout (no ./data, no source tree) the shipped copy is found and loads."""
+    from bulletin_clf import data as data_mod
+
+    packed = data_mod.packaged_data_dir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BULLETIN_CLF_DATA", raising=False)
+    fake_site = tmp_path / "site-packages" / "bulletin_clf"
+    fake_site.mkdir(parents=True)
+    monkeypatch.setattr(data_mod, "__file__", str(fake_site / "data.py"))
+    monkeypatch.setattr(data_mod, "packaged_data_dir", lambda: packed)
+    assert data_mod.default_data_dir() == packed
+    ds = load_dataset(packed)
+    assert ds["written_test"].num_rows > 0 and "register" in ds["train"].column_names
+    assert data_mod.check_data(packed)["train"] == ds["train"].num_rows

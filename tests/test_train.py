@@ -1,4 +1,5 @@
 import hashlib
+import json
 
 import pytest
 from conftest import TINY_CONFIG
@@ -30,6 +31,13 @@ def test_train_save_load_predict_end_to_end(tiny_data, tmp_path):
             continue
         assert sorted(line for line in section.splitlines() if line.startswith("![")) == [
             f"![cooccurrence_{split}.png](cooccurrence_{split}.png)", f"![pr_{split}.png](pr_{split}.png)"]
+    card = (tmp_path / "m" / "MODEL_CARD.md").read_text()
+    for heading in ("## Intended use", "## Training data", "## Decision thresholds", "## Scores on held-out data",
+                    "## Known failure modes", "## Sources and attribution", "## Versions"):
+        assert heading in card
+    assert f"Fitted on the gold splits `train`: {m['n_train']} paragraphs" in card
+    assert "| written | 4 |" in card  # the held-out written split, counted
+    assert "MODEL_CARD.md" in json.loads((tmp_path / "m" / "manifest.json").read_text())["files"]
     tagger = load(tmp_path / "m")
     assert tagger.predict(["La convocatoria ofrece plazas para médicos especialistas."]) == [("human_resources",)]
     again = evaluate(tmp_path / "m", "test", data_dir=tiny_data)
@@ -77,7 +85,6 @@ def test_validation_thresholds_need_an_untrained_validation_split(tiny_data):
 
 
 def test_single_class_training_data_fails_before_training(tiny_data):
-    import json
 
     path = tiny_data / "gold" / "train.jsonl"
     recs = [json.loads(x) | {"labels": []} for x in path.read_text().splitlines()]

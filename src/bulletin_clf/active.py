@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ._labels import GUIDE_VERSION, LABELS
-from .data import RECORD_KEYS, SPLITS, fold_key, read_jsonl, record_problem, shingles
+from .data import RECORD_KEYS, SPLITS, fold_key, read_jsonl, record_problem, shingles, split_path
 from .errors import DataError, ReadError
 
 MAX_LINE_BYTES = 1 << 20  # one JSONL record; longer lines are reported and skipped
@@ -174,8 +174,7 @@ def exclusions_from(data_dir: str | os.PathLike[str] | None, exclude_files: Sequ
     ex = Exclusions.empty()
     if data_dir is not None:
         for split in SPLITS:
-            path = Path(data_dir) / "gold" / f"{split}.jsonl"
-            if path.is_file():
+            if split_path(data_dir, split).is_file():
                 ex.add_labeled(load_split(split, data_dir), exclude_docs=split in EVAL_SPLITS)
     for f in exclude_files:
         try:
@@ -350,7 +349,7 @@ def add_batch(batch: str | os.PathLike[str], data_dir: str | os.PathLike[str], *
     existing: list[dict[str, Any]] = []
     doc_split: dict[str, str] = {}
     for s in SPLITS:
-        if (d / "gold" / f"{s}.jsonl").is_file():
+        if split_path(d, s).is_file():
             recs = load_split(s, d)
             existing += recs
             doc_split.update({r["doc_id"]: s for r in recs})
@@ -369,6 +368,8 @@ def add_batch(batch: str | os.PathLike[str], data_dir: str | os.PathLike[str], *
     if dry_run:
         return len(new)
     target = d / "gold" / f"{split}.jsonl"
+    if split_path(d, split) != target:
+        raise DataError(f"{d}: a packed (read-only) copy of the data; pass --data-dir with a data folder of your own")
     target.parent.mkdir(parents=True, exist_ok=True)
     old = target.read_bytes() if target.is_file() else b""
     if old and not old.endswith(b"\n"):

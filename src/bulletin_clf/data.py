@@ -46,23 +46,42 @@ REGISTERS = ("speech", "question", "written")
 _DATA_ENV = "BULLETIN_CLF_DATA"
 
 
+def packaged_data_dir() -> Path:
+    """The copy of the gold data that ships inside the package (gzipped JSON Lines)."""
+    return Path(__file__).resolve().parent / "resources" / "data"
+
+
 def default_data_dir() -> Path:
-    """``$BULLETIN_CLF_DATA``, else ``./data``, else the source checkout's ``data/``."""
+    """``$BULLETIN_CLF_DATA``, else ``./data`` (a checkout), else the copy shipped in the package.
+
+    So ``load_dataset()``, ``bulletin-clf data check`` and ``evaluate`` work
+    after ``pip install`` from any directory, with no network.
+    """
     env = os.environ.get(_DATA_ENV)
     if env:
         return Path(env)
-    for candidate in (Path.cwd() / "data", Path(__file__).resolve().parents[2] / "data"):
+    for candidate in (Path.cwd() / "data", Path(__file__).resolve().parents[2] / "data", packaged_data_dir()):
         if (candidate / "gold").is_dir():
             return candidate
     raise DataError(
-        "no labeled data found: run from the repository root, pass data_dir, "
+        "no labeled data found (the package copy is missing too): pass data_dir, "
         f"or set {_DATA_ENV} to the data directory"
     )
 
 
+def split_path(data_dir: str | os.PathLike[str], split: str) -> Path:
+    """``gold/SPLIT.jsonl``, or its gzipped form ``gold/SPLIT.jsonl.gz``."""
+    plain = Path(data_dir) / "gold" / f"{split}.jsonl"
+    packed = plain.with_name(plain.name + ".gz")
+    return packed if not plain.is_file() and packed.is_file() else plain
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    import gzip
+
     records = []
-    with open(path, encoding="utf-8") as fh:
+    opener: Any = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
@@ -81,7 +100,7 @@ def load_split(split: str, data_dir: str | os.PathLike[str] | None = None) -> li
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; splits are {', '.join(SPLITS)}")
     d = Path(data_dir) if data_dir is not None else default_data_dir()
-    path = d / "gold" / f"{split}.jsonl"
+    path = split_path(d, split)
     if not path.is_file():
         raise DataError(f"{path}: split file missing")
     records = read_jsonl(path)

@@ -299,7 +299,11 @@ def train(
         model_dir = Path(out_dir)
         staging = Path(tempfile.mkdtemp(prefix=f".{model_dir.name}.", suffix=".tmp", dir=model_dir.parent))
         try:
+            from .card import write_model_card
+            from .persist import library_versions
+
             write_training_report(staging, cfg, metrics, curves)
+            write_model_card(staging, cfg, metrics, fit_recs, curves, library_versions())
             save_model(
                 model,
                 staging,
