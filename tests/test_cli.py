@@ -156,3 +156,59 @@ def test_train_and_evaluate_commands(tiny_data, tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "m"), "--split", "temporal_test", "--data-dir", str(tiny_data)]) == 0
     assert "macro" in capsys.readouterr().out
     assert main(["data", "check", "--data-dir", str(tiny_data)]) == 0
+
+
+def test_threshold_global_plus_per_label_overrides():
+    assert cli._threshold_arg(["0.4", "governance=0.6"]) == {
+        "medicine_supply": 0.4, "human_resources": 0.4, "infrastructure": 0.4, "governance": 0.6}
+    assert cli._threshold_arg(["governance=0.6"]) == {"governance": 0.6}
+    assert cli._threshold_arg(["0.3"]) == 0.3
+    for bad, msg in ((["0.4", "0.5"], "one global value"), (["drugs=0.3"], "unknown label"), (["1.5"], "between 0 and 1"),
+                     (["x"], "not a number")):
+        with pytest.raises(cli.BulletinError, match=msg):
+            cli._threshold_arg(bad)
+
+
+def test_stdin_release_with_name_and_date(tiny_model_dir, monkeypatch, capsysbinary):
+    import io
+
+    text = "La convocatoria ofrece plazas para médicos especialistas.\n\nBuenas tardes.\n".encode()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text)))
+    assert main(["tag", "-", "--name", "boletin_2024.txt", "--date", "2024-06-12", "--model", str(tiny_model_dir),
+                 "--no-progress"]) == 0
+    recs = [json.loads(line) for line in capsysbinary.readouterr().out.decode().splitlines()]
+    assert [r["source"] for r in recs] == ["boletin_2024.txt", "boletin_2024.txt"]
+    assert {r["date"] for r in recs} == {"2024-06-12"} and recs[0]["labels"] == ["human_resources"]
+
+
+def test_bad_date_and_stdin_name_are_one_line_errors(tiny_model_dir, capsys):
+    assert main(["tag", "-", "--name", "x.rtf", "--model", str(tiny_model_dir)]) == 2
+    assert main(["tag", "x.txt", "--date", "12/06/2024", "--model", str(tiny_model_dir)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert "suffix must say the format" in err[0] and "YYYY-MM-DD" in err[1]
+
+
+def test_every_option_has_help_text():
+    import argparse
+
+    def walk(parser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from walk(sub)
+            elif not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+                yield parser.prog, action
+
+    missing = [f"{prog} {a.dest}" for prog, a in walk(cli.build_parser()) if not a.help]
+    assert missing == []
+
+
+def test_evaluate_a_users_own_labeled_file(tiny_model_dir, tmp_path, capsys):
+    f = tmp_path / "mine.jsonl"
+    f.write_text(json.dumps({"text": "Se contrataron enfermeras para el turno nocturno.", "labels": ["human_resources"]})
+                 + "\n" + json.dumps({"text": "Buenas tardes.", "labels": []}) + "\n")
+    assert main(["evaluate", str(tiny_model_dir), "--data", str(f)]) == 0
+    assert f"{f} (n=2)" in capsys.readouterr().out
+    f.write_text(json.dumps({"text": "x", "labels": ["salud"]}) + "\n")
+    assert main(["evaluate", str(tiny_model_dir), "--data", str(f)]) == 2
+    assert "unknown label 'salud'" in capsys.readouterr().err

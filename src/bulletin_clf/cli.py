@@ -33,19 +33,33 @@ def _err(msg: str) -> None:
 
 
 def _threshold_arg(values: list[str] | None) -> float | dict[str, float] | None:
+    """``--threshold X`` (every label), ``--threshold LABEL=X`` (one label), or both:
+    a global value with per-label overrides, in any order."""
     if not values:
         return None
-    if len(values) == 1 and "=" not in values[0]:
-        return float(values[0])
-    out: dict[str, float] = {}
+    glob: float | None = None
+    per: dict[str, float] = {}
     for v in values:
         label, sep, num = v.partition("=")
-        if not sep or label not in LABELS:
-            raise argparse.ArgumentTypeError(
-                f"--threshold {v!r}: use a number or LABEL=NUMBER with LABEL in {', '.join(LABELS)}"
-            )
-        out[label] = float(num)
-    return out
+        try:
+            value = float(num if sep else label)
+        except ValueError:
+            raise BulletinError(f"--threshold {v!r}: not a number; use X or LABEL=X") from None
+        if not 0 < value < 1:
+            raise BulletinError(f"--threshold {v!r}: must be strictly between 0 and 1")
+        if not sep:
+            if glob is not None:
+                raise BulletinError("--threshold: give one global value at most (and LABEL=X overrides)")
+            glob = value
+        elif label not in LABELS:
+            raise BulletinError(f"--threshold {v!r}: unknown label {label!r}; labels are {', '.join(LABELS)}")
+        else:
+            per[label] = value
+    if not per:
+        return glob
+    if glob is not None:
+        return {label: per.get(label, glob) for label in LABELS}
+    return per
 
 
 def _add_allow_pickle(p: argparse.ArgumentParser) -> None:
@@ -68,7 +82,14 @@ def add_tag_parser(sub: Any) -> None:
         "  bulletin-clf tag releases/ --out tagged.jsonl --resume   # after an interruption",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="files or folders; '-' reads one release from standard input (see --name)")
+    p.add_argument("--name", metavar="NAME", default="stdin.txt",
+                   help="with '-': the source name recorded for the release; its suffix (.txt, .html, .pdf, "
+                   ".docx) says how to read it (default: stdin.txt)")
+    p.add_argument("--date", metavar="YYYY-MM-DD",
+                   help="the releases' date, recorded in every record and used by the summary and trends "
+                   "(otherwise taken from the text, then from a date in the file name)")
     p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
     _add_allow_pickle(p)
     p.add_argument(
@@ -86,7 +107,8 @@ def add_tag_parser(sub: Any) -> None:
         "--threshold",
         action="append",
         metavar="X|LABEL=X",
-        help="decision threshold for all labels, or per label (repeatable)",
+        help="decision threshold for every label (X), for one label (LABEL=X), or both: "
+        "'--threshold 0.4 --threshold governance=0.6' (repeatable)",
     )
     p.add_argument(
         "--explain", type=int, default=0, metavar="K", help="add the top K terms behind each predicted label"
@@ -119,7 +141,7 @@ def add_tag_parser(sub: Any) -> None:
     p.set_defaults(run=run_tag)
 
 
-def _record(doc: Any, para: Any) -> dict[str, Any]:
+def _record(doc: Any, para: Any, *, date: str | None = None) -> dict[str, Any]:
     rec = {
         "source": doc.path,
         "doc_id": doc.doc_id,
@@ -132,6 +154,8 @@ def _record(doc: Any, para: Any) -> dict[str, Any]:
         rec["terms"] = para.terms
     if doc.warnings:
         rec["warnings"] = list(doc.warnings)
+    if date is not None:
+        rec["date"] = date
     return rec
 
 
@@ -166,6 +190,13 @@ def run_tag(args: argparse.Namespace) -> int:
         raise BulletinError("--resume needs --out FILE")
     if args.explain < 0:
         raise BulletinError("--explain must be 0 or more")
+    if args.date is not None:
+        import datetime
+
+        try:
+            datetime.date.fromisoformat(args.date)
+        except ValueError:
+            raise BulletinError(f"--date {args.date!r}: not a date in the form YYYY-MM-DD") from None
     check_outputs({"--out": args.out, "--summary": args.summary, "--html": args.html}, args.paths,
                   frozenset(SUPPORTED_SUFFIXES))
     tagger = load(args.model, thresholds=thresholds, allow_pickle=args.allow_pickle)
@@ -189,7 +220,44 @@ def _tag_loop(args: argparse.Namespace, tagger: Any, run: Any, done: set[tuple[s
     from .output import stream_writer
     from .tag import collect_input_files
 
-    inputs = collect_input_files(args.paths, include_hidden=args.include_hidden)
+    stdin_dir = None
+    paths = list(args.paths)
+    if "-" in paths:
+        stdin_dir, stdin_file = _stdin_release(args)
+        paths = [str(stdin_file) if p == "-" else p for p in paths]
+    inputs = collect_input_files(paths, include_hidden=args.include_hidden)
+    if stdin_dir is not None:
+        inputs.names[str(stdin_file)] = args.name
+    try:
+        return _tag_inputs(args, tagger, run, done, tqdm, tag_files, display_path, inputs, stream_writer)
+    finally:
+        if stdin_dir is not None:
+            stdin_dir.cleanup()
+
+
+def _stdin_release(args: argparse.Namespace) -> tuple[Any, Path]:
+    """Standard input saved to a private temporary file named like --name, so every reader applies."""
+    import tempfile
+
+    from .read import SUPPORTED_SUFFIXES
+
+    if args.paths.count("-") > 1:
+        raise BulletinError("'-' (standard input) can be given once")
+    name = Path(args.name).name
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise BulletinError(f"--name {args.name!r}: the suffix must say the format ({', '.join(SUPPORTED_SUFFIXES)})")
+    limit = int(args.max_mb * 2**20)
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise BulletinError(f"standard input: over the --max-mb limit of {args.max_mb:g} MB")
+    tmp = tempfile.TemporaryDirectory(prefix="bulletin-clf-stdin-")
+    path = Path(tmp.name) / name
+    path.write_bytes(data)
+    return tmp, path
+
+
+def _tag_inputs(args: argparse.Namespace, tagger: Any, run: Any, done: set[tuple[str, str]], tqdm: Any,
+                tag_files: Any, display_path: Any, inputs: Any, stream_writer: Any) -> int:
     if inputs.skipped and not args.quiet:
         _err(f"note: {inputs.skipped_summary()}" + ("" if args.verbose else " (--verbose names them)"))
         if args.verbose:
@@ -224,7 +292,7 @@ def _tag_loop(args: argparse.Namespace, tagger: Any, run: Any, done: set[tuple[s
                 _err(f"error: {doc.error}")
                 continue
             n_docs += 1
-            records = [_record(doc, p) for p in doc.paragraphs]
+            records = [_record(doc, p, date=args.date) for p in doc.paragraphs]
             if run is not None:
                 run.add(doc.path, doc.doc_id,
                         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
@@ -336,21 +404,29 @@ def run_train(args: argparse.Namespace) -> int:
 
 def add_evaluate_parser(sub: Any) -> None:
     p = sub.add_parser("evaluate", help="re-score a saved model on a labeled split")
-    p.add_argument("model_dir")
+    p.add_argument("model_dir", help="model directory to score")
     p.add_argument("--split", default="test", choices=("validation", "test", "temporal_test", "written_test"),
                    help="labeled split to score (default: test); per-register figures follow the total")
-    p.add_argument("--data-dir", metavar="DIR")
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="labeled data directory (default: ./data, else the copy shipped with the package)")
+    p.add_argument("--data", metavar="JSONL",
+                   help="score your own labeled file instead of a split (records with text and labels)")
     _add_allow_pickle(p)
     p.set_defaults(run=run_evaluate)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from .train import evaluate
+    from .train import evaluate, evaluate_file
 
-    m = evaluate(args.model_dir, args.split, data_dir=args.data_dir, allow_pickle=args.allow_pickle)
-    _print_scores(f"{args.split} (n={m['n']})", m)
+    if args.data:
+        m = evaluate_file(args.model_dir, args.data, allow_pickle=args.allow_pickle)
+        what = args.data
+    else:
+        m = evaluate(args.model_dir, args.split, data_dir=args.data_dir, allow_pickle=args.allow_pickle)
+        what = args.split
+    _print_scores(f"{what} (n={m['n']})", m)
     for register, rm in m.get("by_register", {}).items():
-        _print_scores(f"{args.split}, register {register} (n={rm['n']})", rm)
+        _print_scores(f"{what}, register {register} (n={rm['n']})", rm)
     return EXIT_OK
 
 
@@ -369,7 +445,7 @@ def _print_scores(title: str, m: dict[str, Any]) -> None:
 def add_explain_parser(sub: Any) -> None:
     p = sub.add_parser("explain", help="list the strongest features of each label")
     p.add_argument("model_dir", nargs="?", help="model directory (default: the shipped model)")
-    p.add_argument("--top", type=int, default=20)
+    p.add_argument("--top", type=int, default=20, help="how many terms per label (default: 20)")
     p.add_argument("--text", help="instead, explain the labels of this paragraph")
     _add_allow_pickle(p)
     p.set_defaults(run=run_explain)
@@ -400,12 +476,12 @@ def add_compare_parser(sub: Any) -> None:
         "RESULTS.md, and (with --select) write the default config for the best "
         "validation macro-F1.",
     )
-    p.add_argument("configs", nargs="+")
-    p.add_argument("--results", default="experiments/RESULTS.md")
+    p.add_argument("configs", nargs="+", help="experiment configs (YAML) to train and compare")
+    p.add_argument("--results", default="experiments/RESULTS.md", help="where the table goes (default: %(default)s)")
     p.add_argument("--runs", default="runs", help="where model directories go")
     p.add_argument("--select", metavar="YAML", help="write the chosen default config here")
-    p.add_argument("--data-dir", metavar="DIR")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--data-dir", metavar="DIR", help="labeled data directory (default: ./data)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(run=run_compare)
 
 
@@ -497,7 +573,7 @@ def add_data_parser(sub: Any) -> None:
     p = sub.add_parser("data", help="check or export the labeled dataset")
     dsub = p.add_subparsers(dest="data_command", required=True, metavar="{check,add,parquet}")
     c = dsub.add_parser("check", help="validate schema, labels, duplicates and split leakage")
-    c.add_argument("--data-dir", metavar="DIR")
+    c.add_argument("--data-dir", metavar="DIR", help="data directory (default: ./data, else the packaged copy)")
     c.set_defaults(run=run_data_check)
     a = dsub.add_parser(
         "add",
@@ -513,7 +589,7 @@ def add_data_parser(sub: Any) -> None:
     a.add_argument("--dry-run", action="store_true", help="only validate")
     a.set_defaults(run=run_data_add)
     q = dsub.add_parser("parquet", help="write data/parquet/SPLIT.parquet from the JSON Lines files")
-    q.add_argument("--data-dir", metavar="DIR")
+    q.add_argument("--data-dir", metavar="DIR", help="data directory (default: ./data)")
     q.set_defaults(run=run_data_parquet)
 
 

@@ -257,6 +257,7 @@ class InputFiles:
 
     files: list[tuple[Path, str | None]] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # path -> the name to show (e.g. for stdin)
 
     def skipped_summary(self) -> str:
         """``"skipped 3 files: .doc 2, hidden 1"``, or ``""``."""
@@ -367,16 +368,18 @@ def tag_document(
     max_bytes: int = DEFAULT_MAX_BYTES,
     debug: bool = False,
     skip: frozenset[tuple[str, str]] | None = None,
+    name: str | None = None,
 ) -> TaggedDocument:
     """Read, segment and tag one file; never raises for a bad file.
 
     A document whose ``(path, doc_id)`` is in ``skip`` is returned untagged
     right after reading (its id is a hash of the text), so resuming costs a
-    read; two files with the same text are two documents.
+    read; two files with the same text are two documents. ``name`` is shown
+    instead of the path (a release read from standard input).
     """
     from .output import display_path
 
-    shown = display_path(path)
+    shown = name if name is not None else display_path(path)
     doc = TaggedDocument(path=shown)
     try:
         text = read_text(path, max_bytes=max_bytes)
@@ -393,7 +396,7 @@ def tag_document(
             doc.warnings.append(f"{shown}: text does not look like Spanish; topics may be meaningless")
         doc.paragraphs = tagger.tag_paragraphs(seg.paragraphs, explain=explain)
     except ReadError as exc:
-        doc.error = display_path(str(exc))
+        doc.error = display_path(str(exc)).replace(display_path(path), shown) if name else display_path(str(exc))
     except Exception as exc:  # a bug must not stop the batch; report it per file
         doc.error = f"{shown}: internal error ({type(exc).__name__}: {exc})"
         if debug:
@@ -406,9 +409,11 @@ def _tag_chunk(
 ) -> list[TaggedDocument]:
     from .output import display_path
 
+    names = kwargs.get("names") or {}
+    rest = {k: v for k, v in kwargs.items() if k != "names"}
     return [
         TaggedDocument(path=display_path(p), error=f"{display_path(p)}: {problem}") if problem
-        else tag_document(tagger, p, **kwargs)
+        else tag_document(tagger, p, name=names.get(str(p)), **rest)
         for p, problem in paths
     ]
 
@@ -450,7 +455,7 @@ def tag_files(
         tagger = load(thresholds=thresholds)
     elif thresholds is not None:
         tagger = Tagger(tagger._model, tagger.manifest, thresholds=thresholds)
-    kwargs = {"explain": explain, "max_bytes": max_bytes, "debug": debug, "skip": skip}
+    kwargs = {"explain": explain, "max_bytes": max_bytes, "debug": debug, "skip": skip, "names": inputs.names}
     files = inputs.files
     cores = os.cpu_count() or 1
     workers = n_jobs if n_jobs is not None else (cores if len(files) >= 64 else 1)

@@ -178,6 +178,8 @@ def cross_validate(
     fold_ids = np.zeros(len(texts), dtype=int)
     base = build_estimator(config)
     for k, (tr, te) in enumerate(splitter.split(texts, Y, groups)):
+        if progress is not None:
+            progress.set_postfix_str(f"cross-validation fold {k + 1}/{folds}")
         est = clone(base).fit([texts[i] for i in tr], Y[tr])
         oof[te] = est.predict_proba([texts[i] for i in te])
         fold_ids[te] = k
@@ -262,6 +264,7 @@ def train(
             "mean": float(np.mean(fold_f1)),
             "std": float(np.std(fold_f1)),
         }
+    bar.set_postfix_str(f"fit on {len(texts)} paragraphs")
     model = build_estimator(cfg).fit(texts, Y)
     _slim(model)
     bar.update(1)
@@ -283,6 +286,7 @@ def train(
     metrics["n_silver"] = len(silver)
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for split in eval_splits:
+        bar.set_postfix_str(f"score {split}")
         recs = data_mod.load_split(split, data_dir)
         Ys = data_mod.multi_hot(r["labels"] for r in recs)
         proba = model.predict_proba([r["text"] for r in recs])
@@ -382,6 +386,27 @@ def evaluate(
     if split in tagger.manifest.get("trained_on", []):
         raise DataError(f"{model_dir}: model was trained on {split!r}; scoring it there would be meaningless")
     recs = data_mod.load_split(split, data_dir)
+    Y = data_mod.multi_hot(r["labels"] for r in recs)
+    P = data_mod.multi_hot(tagger.predict([r["text"] for r in recs]))
+    return split_scores(recs, Y, P)
+
+
+def evaluate_file(
+    model_dir: str | os.PathLike[str], path: str | os.PathLike[str], *, allow_pickle: bool = False
+) -> dict[str, Any]:
+    """Score a saved model on a user's own labeled JSON Lines file (``text`` and ``labels`` per record)."""
+    from .tag import load
+
+    recs = data_mod.read_jsonl(Path(path))
+    if not recs:
+        raise DataError(f"{path}: no records")
+    for i, r in enumerate(recs, 1):
+        if not isinstance(r.get("text"), str) or not isinstance(r.get("labels"), list):
+            raise DataError(f"{path}: record {i}: needs 'text' (a string) and 'labels' (a list of label names)")
+        bad = [x for x in r["labels"] if x not in LABELS]
+        if bad:
+            raise DataError(f"{path}: record {i}: unknown label {bad[0]!r}; labels are {', '.join(LABELS)}")
+    tagger = load(model_dir, allow_pickle=allow_pickle)
     Y = data_mod.multi_hot(r["labels"] for r in recs)
     P = data_mod.multi_hot(tagger.predict([r["text"] for r in recs]))
     return split_scores(recs, Y, P)
