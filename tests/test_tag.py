@@ -194,3 +194,23 @@ def test_tampered_arrays_are_refused(model_copy):
         fh.write(b"\0")
     with pytest.raises(ModelLoadError, match="'linear.npz' does not match its SHA-256"):
         load(model_copy)
+
+
+def test_batch_tagger_with_datasets_map_in_worker_processes(tiny_model_dir):
+    import pickle
+
+    from datasets import Dataset
+
+    from bulletin_clf import BatchTagger
+
+    texts = ["Se contrataron enfermeras para cubrir el déficit.", "Buenas tardes a todos.", None] * 20
+    ds = Dataset.from_dict({"text": texts, "n": list(range(len(texts)))})
+    fn = BatchTagger(tiny_model_dir)
+    assert len(pickle.dumps(fn)) < 1000  # only the path travels to the workers
+    serial = ds.map(fn, batched=True, batch_size=8)
+    parallel = ds.map(fn, batched=True, batch_size=8, num_proc=2)
+    assert serial["labels"] == parallel["labels"] and serial["score_governance"] == parallel["score_governance"]
+    expected = load(tiny_model_dir).predict([t or "" for t in texts])
+    assert serial["labels"] == [list(x) for x in expected] and serial["n"] == list(range(len(texts)))
+    with pytest.raises(KeyError, match="no column 'body'"):
+        BatchTagger(tiny_model_dir, text_column="body")({"text": ["x"]})

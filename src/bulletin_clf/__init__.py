@@ -14,10 +14,11 @@ from __future__ import annotations
 from ._labels import LABELS
 from ._version import __version__
 from .errors import BulletinError, ConfigError, DataError, ModelLoadError, ReadError
-from .tag import TaggedDocument, TaggedParagraph, Tagger, load, tag_files
+from .tag import BatchTagger, TaggedDocument, TaggedParagraph, Tagger, load, tag_files
 
 __all__ = [
     "LABELS",
+    "BatchTagger",
     "BulletinError",
     "ConfigError",
     "DataError",

@@ -510,3 +510,48 @@ def _parallel_chunks(
 
         if reusable_executor._executor is not None:  # no worker outlives the batch
             reusable_executor._executor.shutdown(wait=False, kill_workers=True)
+
+
+# --- tagging other people's tables ------------------------------------------------
+
+_TAGGERS: dict[tuple[str | None, str], Tagger] = {}
+
+
+class BatchTagger:
+    """A picklable function that tags a batch of a table: for ``datasets.Dataset.map``.
+
+    >>> ds = ds.map(BatchTagger(), batched=True, num_proc=4)   # doctest: +SKIP
+
+    Each worker process loads the model once (only the model path travels
+    with the function) and adds ``labels`` (list of label names) and one
+    ``score_LABEL`` column per label. Works on any mapping of columns to
+    lists, so ``BatchTagger()({"text": df["text"].tolist()})`` serves pandas.
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | None = None,
+        *,
+        text_column: str = "text",
+        thresholds: float | Mapping[str, float] | None = None,
+    ) -> None:
+        self.model = model
+        self.text_column = text_column
+        self.thresholds = thresholds
+
+    def _tagger(self) -> Tagger:
+        key = (None if self.model is None else str(self.model), repr(self.thresholds))
+        if key not in _TAGGERS:
+            _TAGGERS[key] = load(self.model, thresholds=self.thresholds)
+        return _TAGGERS[key]
+
+    def __call__(self, batch: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+        if self.text_column not in batch:
+            raise KeyError(f"no column {self.text_column!r} in the batch (columns: {', '.join(batch)})")
+        tagger = self._tagger()
+        texts = [t if isinstance(t, str) else "" for t in batch[self.text_column]]
+        proba = tagger.predict_proba(texts)
+        out: dict[str, list[Any]] = {"labels": [list(s) for s in tagger._label_sets(proba)]}
+        for j, label in enumerate(LABELS):
+            out[f"score_{label}"] = [round(float(x), 4) for x in proba[:, j]]
+        return out
