@@ -2,8 +2,10 @@
 second annotator disagree, with both label sets shown as "A" and "B" in an
 order fixed by a hash (the adjudicator does not know which came first).
 
-Writes ``data/annotation/batches/x01.txt``; the decisions go to
-``data/annotation/raw5/x01.jsonl``, which ``build_dataset.py`` applies.
+Writes ``data/annotation/batches/xNN.txt`` with the disagreements that no
+earlier ``raw5/x*.jsonl`` decided (x01 held the first 54; x02 those of the
+last written batch); the decisions go to ``raw5/xNN.jsonl``, which
+``build_dataset.py`` applies.
 Run from the repo root: ``python scripts/adjudication_round5.py``.
 """
 
@@ -40,14 +42,19 @@ def texts() -> dict[str, str]:
 
 def main() -> None:
     first, second, text = load(FIRST), load(("d",)), texts()
-    ids = sorted(i for i in second if i in first and first[i] != second[i])
-    with open(ROOT / "data" / "annotation" / "batches" / "x01.txt", "w", encoding="utf-8") as fh:
+    decided = load(("x",))
+    ids = sorted(i for i in second if i in first and first[i] != second[i] and i not in decided)
+    n = len(list(RAW5.glob("x*.jsonl"))) + 1
+    if not ids:
+        print("no undecided disagreements")
+        return
+    with open(ROOT / "data" / "annotation" / "batches" / f"x{n:02d}.txt", "w", encoding="utf-8") as fh:
         for i in ids:
             a, b = first[i], second[i]
             if hashlib.sha256(i.encode()).digest()[0] % 2:
                 a, b = b, a
             fh.write(f"[{i}] A: {json.dumps(a)}  B: {json.dumps(b)}\n{text[i]}\n\n")
-    print(f"{len(ids)} disagreements -> batches/x01.txt")
+    print(f"{len(ids)} disagreements -> batches/x{n:02d}.txt")
 
 
 if __name__ == "__main__":
