@@ -100,14 +100,14 @@ def test_interrupted_run_keeps_valid_partial_and_resume_completes(releases, tiny
 
     import bulletin_clf.tag as tag_mod
 
-    real = tag_mod.tag_files
+    real = tag_mod.iter_tagged_lines
 
     def interrupted(*args, **kwargs):
         gen = real(*args, **kwargs)
         yield next(gen)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(tag_mod, "tag_files", interrupted)
+    monkeypatch.setattr(tag_mod, "iter_tagged_lines", interrupted)
     code = main(["tag", str(releases), "--model", str(tiny_model_dir), "--out", str(out), "--no-progress"])
     assert code == cli.EXIT_INTERRUPTED
     assert "--resume" in capsys.readouterr().err
@@ -120,7 +120,7 @@ def test_interrupted_run_keeps_valid_partial_and_resume_completes(releases, tiny
     # a kill can also cut the last record in half; resume must drop it
     with open(partial, "a", encoding="utf-8") as fh:
         fh.write('{"source": "b.md", "doc_id": "x", "text": "cut')
-    monkeypatch.setattr(tag_mod, "tag_files", real)
+    monkeypatch.setattr(tag_mod, "iter_tagged_lines", real)
     out.unlink()
     assert main(["tag", str(releases), "--model", str(tiny_model_dir), "--out", str(out), "--resume", "--no-progress"]) == 0
     assert out.read_bytes() == reference.read_bytes()

@@ -23,7 +23,7 @@ def test_defaults_fill_in():
         ({"model": {"type": "xgboost"}}, "model", "unknown model type"),
         ({"model": {"type": "linear_svm", "alpha": 1}}, "model.alpha", "unknown key"),
         ({"thresholds": {"value": 1.5}}, "thresholds.value", "less than 1"),
-        ({"data": {"train": ["test"]}}, "data.train.0", "Input should be"),
+        ({"data": {"train": ["bogus"]}}, "data.train.0", "Input should be"),
         ({"features": {"word": None, "char": None}}, "features", "at least one"),
         ({"seed": "zero"}, "seed", "valid integer"),
         ({"extra": 1}, "extra", "unknown key"),

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import numpy as np
@@ -214,3 +215,43 @@ def test_batch_tagger_with_datasets_map_in_worker_processes(tiny_model_dir):
     assert serial["labels"] == [list(x) for x in expected] and serial["n"] == list(range(len(texts)))
     with pytest.raises(KeyError, match="no column 'body'"):
         BatchTagger(tiny_model_dir, text_column="body")({"text": ["x"]})
+
+
+def test_fast_record_lines_equal_json_dumps_of_the_records(tiny_model_dir, tmp_path):
+    """The batch command formats records without dicts; the bytes must equal json.dumps of the dicts."""
+    from bulletin_clf.tag import DocLines, collect_input_files, iter_tagged_lines
+
+    texts = {
+        "a.txt": 'Se contrataron "médicos" y enfermeras\\ para el año 2024.\n\nBuenas tardes, señor €.\n',
+        "b.txt": "The hospital will receive equipment and staff will be trained next year. " * 3,
+        "c.txt": "Se distribuyeron medicamentos \u2028 a los almacenes \U0001F600 del estado.\n",
+    }
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    tagger = load(tiny_model_dir)
+    for explain, jobs in ((0, 1), (2, 1), (0, 2)):
+        got = list(iter_tagged_lines(collect_input_files([tmp_path]), tagger=tagger, explain=explain, n_jobs=jobs,
+                                     date="2024-06-12"))
+        objs = list(tag_files([tmp_path], tagger=tagger, explain=explain, n_jobs=jobs))
+        assert [d.path for d in got] == [d.path for d in objs] and all(isinstance(d, DocLines) for d in got)
+        for lines, doc in zip(got, objs, strict=True):
+            expected = ""
+            for p in doc.paragraphs:
+                rec = {"source": doc.path, "doc_id": doc.doc_id, "para_idx": p.index, "text": p.text,
+                       "labels": list(p.labels), "scores": p.scores}
+                if p.terms is not None:
+                    rec["terms"] = p.terms
+                if doc.warnings:
+                    rec["warnings"] = doc.warnings
+                rec["date"] = "2024-06-12"
+                expected += json.dumps(rec, ensure_ascii=False) + "\n"
+            assert lines.lines == expected
+    assert any("does not look like Spanish" in w for d in got for w in d.warnings)
+
+
+def test_language_check_works_on_short_texts():
+    from bulletin_clf.tag import looks_non_spanish
+
+    assert looks_non_spanish("Le ministère de la santé annonce de nouveaux hôpitaux pour la région.")
+    assert not looks_non_spanish("La secretaría de salud anunció nuevos hospitales para la región.")
+    assert not looks_non_spanish("Hospital General")  # too few words to tell

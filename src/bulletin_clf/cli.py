@@ -264,19 +264,23 @@ def _tag_inputs(args: argparse.Namespace, tagger: Any, run: Any, done: set[tuple
             for path, reason in inputs.skipped:
                 _err(f"  skipped ({reason}): {display_path(path)}")
     stdout_writer = None
-    if run is None:
+    if run is None and args.format != "jsonl":
         stdout_writer = stream_writer(args.format, sys.stdout.buffer)
     failed = n_docs = 0
+    from .tag import iter_tagged_lines
+
     bar = tqdm(desc="tagging", unit="file", total=len(inputs.files), file=sys.stderr,
                disable=True if (args.no_progress or args.quiet) else None)
+    out_fh = sys.stdout.buffer if run is None and args.format == "jsonl" else None
     try:
-        for doc in tag_files(
+        for doc in iter_tagged_lines(
             inputs,
             tagger=tagger,
             explain=args.explain,
             n_jobs=args.jobs,
             skip=frozenset(done),
             max_bytes=int(args.max_mb * 2**20),
+            date=args.date,
             debug=args.debug,
         ):
             bar.update(1)
@@ -292,13 +296,14 @@ def _tag_inputs(args: argparse.Namespace, tagger: Any, run: Any, done: set[tuple
                 _err(f"error: {doc.error}")
                 continue
             n_docs += 1
-            records = [_record(doc, p, date=args.date) for p in doc.paragraphs]
             if run is not None:
-                run.add(doc.path, doc.doc_id,
-                        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+                run.add(doc.path, doc.doc_id, doc.lines)
+            elif out_fh is not None:
+                out_fh.write(doc.lines.encode("utf-8"))
+                out_fh.flush()
             else:
-                for r in records:
-                    stdout_writer.write(r)  # type: ignore[union-attr]
+                for line in doc.lines.splitlines():
+                    stdout_writer.write(json.loads(line))  # type: ignore[union-attr]
                 sys.stdout.buffer.flush()
     except KeyboardInterrupt:
         bar.close()

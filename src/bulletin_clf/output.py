@@ -167,6 +167,37 @@ class PartialRun:
                 elif isinstance(obj, dict) and "doc_id" in obj:
                     yield "record", obj
 
+    def committed_lines(self) -> Iterator[str]:
+        """Raw record lines of finished files, in the order their files finished (each file once).
+
+        Records of one file are written together before its done marker, so the
+        lines pending at a marker are that file's; a reset marker drops the
+        lines of a file an interrupted run had not finished.
+        """
+        pending: list[str] = []
+        emitted: set[tuple[str, str]] = set()
+        with open(self.path, encoding="utf-8", newline="\n") as fh:
+            for i, line in enumerate(fh):
+                if not line.endswith("\n"):
+                    return  # cut by a kill
+                if line.startswith('{"_'):
+                    try:
+                        obj = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue
+                    if i == 0 and obj.get("_format") == PARTIAL_FORMAT:
+                        continue
+                    if obj.get("_reset") is True:
+                        pending = []
+                    elif isinstance(obj.get("_done"), dict):
+                        key = (obj["_done"]["source"], obj["_done"]["doc_id"])
+                        if key not in emitted:
+                            emitted.add(key)
+                            yield from pending
+                        pending = []
+                elif line.startswith("{"):
+                    pending.append(line)
+
     def committed_records(self) -> Iterator[dict[str, Any]]:
         """Records of finished files, in the order their files finished (each file once)."""
         pending: list[dict[str, Any]] = []
@@ -264,13 +295,20 @@ class PartialRun:
         n = 0
         try:
             with open(tmp, "wb") as raw:
-                writer = _writer(fmt, raw)
-                for rec in self.committed_records():
-                    writer.write(rec)
-                    if on_record is not None:
-                        on_record(rec)
-                    n += 1
-                writer.close()
+                if fmt == "jsonl":  # the lines are already the output: copy them
+                    for line in self.committed_lines():
+                        raw.write(line.encode("utf-8"))
+                        if on_record is not None:
+                            on_record(json.loads(line))
+                        n += 1
+                else:
+                    writer = _writer(fmt, raw)
+                    for rec in self.committed_records():
+                        writer.write(rec)
+                        if on_record is not None:
+                            on_record(rec)
+                        n += 1
+                    writer.close()
                 raw.flush()
                 os.fsync(raw.fileno())
             os.replace(tmp, self.out)

@@ -9,6 +9,7 @@ instead of an exception, so one bad file never stops a batch.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import traceback
@@ -349,15 +350,45 @@ def _walk(folder: Path, root: Path, seen: set[tuple[int, int]], out: InputFiles,
 _WORD = re.compile(r"[^\W\d_]+")
 
 
+_LANG_SAMPLE = 4000  # characters: enough words to tell the language, cheap on long releases
+_LANG_MIN_WORDS = 8  # below this, too few words to tell
+
+
 def spanish_share(text: str) -> float:
     """Share of word tokens that are Spanish stop words (about 0.4 in Spanish prose)."""
     from .features import spanish_stop_words
 
-    words = _WORD.findall(text[:20000].lower())
+    words = _WORD.findall(text[:_LANG_SAMPLE].lower())
     if not words:
         return 0.0
     stops = spanish_stop_words()
     return sum(map(stops.__contains__, words)) / len(words)
+
+
+# Function words that tell Spanish from the languages a release could be mistaken for;
+# words the languages share ("de", "la", "en", "a", "que") are left out on purpose.
+_FUNCTION_WORDS = {
+    "es": frozenset("el los las y del por con para una es se su al lo como más pero sus le este esta entre "
+                    "también fue han sido muy sin sobre".split()),
+    "en": frozenset("the and of to is with for will be that this are was have has from by it on an or".split()),
+    "fr": frozenset("le les des et est pour une dans du au avec sont qui nous vous ce cette pas sur ont été".split()),
+    "pt": frozenset("não uma com são também pelo pela dos das em ao você muito foi".split()),
+    "it": frozenset("il gli della delle che è con per una sono non anche del nel alla degli".split()),
+}
+
+
+def looks_non_spanish(text: str) -> bool:
+    """Whether a release is clearly in another language; works from 8 words on.
+
+    Compares the share of Spanish function words with that of English,
+    French, Portuguese and Italian ones in the first characters of the text.
+    """
+    words = [w.lower() for w in _WORD.findall(text[:_LANG_SAMPLE])]
+    if len(words) < _LANG_MIN_WORDS:
+        return False
+    share = {lang: sum(map(vocab.__contains__, words)) / len(words) for lang, vocab in _FUNCTION_WORDS.items()}
+    other = max(v for lang, v in share.items() if lang != "es")
+    return other >= 0.08 and other > 1.5 * share["es"]
 
 
 def tag_document(
@@ -392,7 +423,7 @@ def tag_document(
         if not seg.paragraphs:
             doc.error = f"{shown}: no content paragraphs (only boilerplate or empty)"
             return doc
-        if len(text) >= 200 and spanish_share(text) < 0.12:
+        if looks_non_spanish(text):
             doc.warnings.append(f"{shown}: text does not look like Spanish; topics may be meaningless")
         doc.paragraphs = tagger.tag_paragraphs(seg.paragraphs, explain=explain)
     except ReadError as exc:
@@ -404,18 +435,129 @@ def tag_document(
     return doc
 
 
+@dataclass
+class _Read:
+    """One file read and segmented, before scoring."""
+
+    doc: TaggedDocument
+    paragraphs: list[str] = field(default_factory=list)
+
+
+def _read_one(path: Path, problem: str | None, kwargs: dict[str, Any]) -> _Read:
+    from .output import display_path
+
+    name = (kwargs.get("names") or {}).get(str(path))
+    shown = name if name is not None else display_path(path)
+    doc = TaggedDocument(path=shown)
+    if problem:
+        doc.error = f"{shown}: {problem}"
+        return _Read(doc)
+    try:
+        text = read_text(path, max_bytes=kwargs.get("max_bytes", DEFAULT_MAX_BYTES))
+        doc.doc_id = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        skip = kwargs.get("skip")
+        if skip and (shown, doc.doc_id) in skip:
+            doc.skipped = True
+            return _Read(doc)
+        seg = segment(text)
+        doc.dropped = seg.dropped
+        if not seg.paragraphs:
+            doc.error = f"{shown}: no content paragraphs (only boilerplate or empty)"
+            return _Read(doc)
+        if looks_non_spanish(text):
+            doc.warnings.append(f"{shown}: text does not look like Spanish; topics may be meaningless")
+        return _Read(doc, seg.paragraphs)
+    except ReadError as exc:
+        doc.error = display_path(str(exc)).replace(display_path(path), shown) if name else display_path(str(exc))
+    except Exception as exc:  # a bug must not stop the batch; report it per file
+        doc.error = f"{shown}: internal error ({type(exc).__name__}: {exc})"
+        if kwargs.get("debug"):
+            doc.error += "\n" + traceback.format_exc()
+    return _Read(doc)
+
+
+def _score_chunk(tagger: Tagger, reads: list[_Read]) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and label-set codes of every paragraph of a chunk, in one call."""
+    texts = [p for r in reads for p in r.paragraphs]
+    if not texts:
+        return np.zeros((0, len(LABELS))), np.zeros(0, dtype=np.int64)
+    proba = tagger.predict_proba(texts)
+    return proba, (proba >= tagger.thresholds) @ (1 << np.arange(len(LABELS)))
+
+
 def _tag_chunk(
     tagger: Tagger, paths: list[tuple[Path, str | None]], kwargs: dict[str, Any]
 ) -> list[TaggedDocument]:
-    from .output import display_path
+    """Read and segment a chunk of files, score all their paragraphs at once, build the results."""
+    reads = [_read_one(p, problem, kwargs) for p, problem in paths]
+    proba, codes = _score_chunk(tagger, reads)
+    explain = kwargs.get("explain", 0)
+    row = 0
+    for r in reads:
+        for i, text in enumerate(r.paragraphs):
+            labels = _LABEL_SETS[int(codes[row])]
+            scores = {label: round(float(s), 4) for label, s in zip(LABELS, proba[row], strict=True)}
+            terms = tagger.explain(text, top=explain, labels=labels) if explain > 0 else None
+            r.doc.paragraphs.append(TaggedParagraph(index=i, text=text, labels=labels, scores=scores, terms=terms))
+            row += 1
+    return [r.doc for r in reads]
 
-    names = kwargs.get("names") or {}
-    rest = {k: v for k, v in kwargs.items() if k != "names"}
-    return [
-        TaggedDocument(path=display_path(p), error=f"{display_path(p)}: {problem}") if problem
-        else tag_document(tagger, p, name=names.get(str(p)), **rest)
-        for p, problem in paths
-    ]
+
+@dataclass
+class DocLines:
+    """One file as the batch command writes it: finished JSON Lines records, built in the worker."""
+
+    path: str
+    doc_id: str | None
+    error: str | None
+    warnings: list[str]
+    dropped: list[DroppedLine]
+    lines: str
+    skipped: bool = False
+
+
+_LABELS_JSON = [json.dumps(list(s)) for s in _LABEL_SETS]
+_SCORE_KEYS = [json.dumps(label) for label in LABELS]
+
+
+def _record_lines(doc: TaggedDocument, paragraphs: list[str], proba: np.ndarray, codes: np.ndarray,
+                  tagger: Tagger, explain: int, date: str | None) -> str:
+    """The records of one file, byte-identical to ``json.dumps(record, ensure_ascii=False)``
+    per record (a test checks), formatted without building the dicts."""
+    head = '{"source": ' + json.dumps(doc.path, ensure_ascii=False) + ', "doc_id": ' + json.dumps(doc.doc_id)
+    tail = ""
+    if doc.warnings:
+        tail += ', "warnings": ' + json.dumps(doc.warnings, ensure_ascii=False)
+    if date is not None:
+        tail += ', "date": ' + json.dumps(date)
+    out = []
+    rounded = [[round(v, 4) for v in row] for row in proba.tolist()]  # Python's round, as the records always had
+    for i, (text, row, code) in enumerate(zip(paragraphs, rounded, codes.tolist(), strict=True)):
+        scores = ", ".join(f"{k}: {v!r}" for k, v in zip(_SCORE_KEYS, row, strict=True))
+        terms = ""
+        if explain > 0:
+            found = tagger.explain(text, top=explain, labels=_LABEL_SETS[code])
+            terms = ', "terms": ' + json.dumps(found, ensure_ascii=False)
+        out.append(f'{head}, "para_idx": {i}, "text": {json.dumps(text, ensure_ascii=False)}, '
+                   f'"labels": {_LABELS_JSON[code]}, "scores": {{{scores}}}{terms}{tail}}}\n')
+    return "".join(out)
+
+
+def _lines_chunk(
+    tagger: Tagger, paths: list[tuple[Path, str | None]], kwargs: dict[str, Any]
+) -> list[DocLines]:
+    reads = [_read_one(p, problem, kwargs) for p, problem in paths]
+    proba, codes = _score_chunk(tagger, reads)
+    out = []
+    row = 0
+    for r in reads:
+        n = len(r.paragraphs)
+        lines = _record_lines(r.doc, r.paragraphs, proba[row : row + n], codes[row : row + n], tagger,
+                              kwargs.get("explain", 0), kwargs.get("date")) if n else ""
+        row += n
+        d = r.doc
+        out.append(DocLines(d.path, d.doc_id, d.error, d.warnings, d.dropped, lines, d.skipped))
+    return out
 
 
 def tag_files(
@@ -450,44 +592,80 @@ def tag_files(
     the results. A worker process that dies (killed, out of memory) fails
     only the files of its chunk; the batch goes on.
     """
-    inputs = paths if isinstance(paths, InputFiles) else collect_input_files(paths, include_hidden=include_hidden)
-    if tagger is None:
-        tagger = load(thresholds=thresholds)
-    elif thresholds is not None:
-        tagger = Tagger(tagger._model, tagger.manifest, thresholds=thresholds)
-    kwargs = {"explain": explain, "max_bytes": max_bytes, "debug": debug, "skip": skip, "names": inputs.names}
-    files = inputs.files
-    cores = os.cpu_count() or 1
-    workers = n_jobs if n_jobs is not None else (cores if len(files) >= 64 else 1)
-    if workers == -1:
-        workers = cores
-    results: Iterable[list[TaggedDocument]]
-    size = max(8, min(256, len(files) // (max(workers, 1) * 4) or 1))
-    chunks = [files[i : i + size] for i in range(0, len(files), size)]
-    workers = max(1, min(workers, cores, len(chunks)))
-    if workers <= 1:
-        results = (_tag_chunk(tagger, [item], kwargs) for item in files)
-    else:
-        results = _parallel_chunks(tagger, chunks, kwargs, workers)
-    for chunk in results:
+    for chunk in _run_chunks(_tag_chunk, paths, tagger=tagger, thresholds=thresholds, explain=explain,
+                             n_jobs=n_jobs, skip=skip, max_bytes=max_bytes, include_hidden=include_hidden,
+                             debug=debug):
         for doc in chunk:
             if not doc.skipped:
                 yield doc
 
 
+def iter_tagged_lines(
+    inputs: InputFiles,
+    *,
+    tagger: Tagger,
+    explain: int = 0,
+    n_jobs: int | None = None,
+    skip: frozenset[tuple[str, str]] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    date: str | None = None,
+    debug: bool = False,
+) -> Iterator[DocLines]:
+    """The batch command's path: like :func:`tag_files`, but workers send back finished
+    JSON Lines records instead of result objects (less to pickle, formatting in parallel)."""
+    for chunk in _run_chunks(_lines_chunk, inputs, tagger=tagger, explain=explain, n_jobs=n_jobs, skip=skip,
+                             max_bytes=max_bytes, debug=debug, date=date):
+        for doc in chunk:
+            if not doc.skipped:
+                yield doc
+
+
+_SERIAL_CHUNK = 16  # files scored together in one process: one scoring call, still streaming
+
+
+def _run_chunks(fn: Any, paths: Any, *, tagger: Tagger | None, thresholds: Any = None, n_jobs: int | None,
+                include_hidden: bool = False, **kw: Any) -> Iterator[list[Any]]:
+    inputs = paths if isinstance(paths, InputFiles) else collect_input_files(paths, include_hidden=include_hidden)
+    if tagger is None:
+        tagger = load(thresholds=thresholds)
+    elif thresholds is not None:
+        tagger = Tagger(tagger._model, tagger.manifest, thresholds=thresholds)
+    kwargs = {**kw, "names": inputs.names}
+    files = inputs.files
+    cores = os.cpu_count() or 1
+    workers = n_jobs if n_jobs is not None else default_workers(len(files))
+    if workers == -1:
+        workers = cores
+    size = max(8, min(256, len(files) // (max(workers, 1) * 4) or 1))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    workers = max(1, min(workers, cores, len(chunks)))
+    if workers <= 1:
+        for i in range(0, len(files), _SERIAL_CHUNK):
+            yield fn(tagger, files[i : i + _SERIAL_CHUNK], kwargs)
+    else:
+        yield from _parallel_chunks(fn, tagger, chunks, kwargs, workers)
+
+
+def default_workers(n_files: int) -> int:
+    """Worker processes when none are asked for: chosen from the benchmark (``benchmarks/RESULTS.md``)."""
+    return (os.cpu_count() or 1) if n_files >= _PARALLEL_MIN_FILES else 1
+
+
+_PARALLEL_MIN_FILES = 64
+
+
 def _parallel_chunks(
-    tagger: Tagger, chunks: list[list[tuple[Path, str | None]]], kwargs: dict[str, Any], workers: int
-) -> Iterator[list[TaggedDocument]]:
+    fn: Any, tagger: Tagger, chunks: list[list[tuple[Path, str | None]]], kwargs: dict[str, Any], workers: int
+) -> Iterator[list[Any]]:
     """Chunks tagged by worker processes, in order; a chunk whose worker dies is retried
     once alone, then failed file by file, and the rest go on."""
     from joblib import Parallel, delayed
     from joblib.externals.loky.process_executor import TerminatedWorkerError
 
-    from .output import display_path
 
-    def run(todo: list[list[tuple[Path, str | None]]], n: int) -> Iterator[list[TaggedDocument]]:
+    def run(todo: list[list[tuple[Path, str | None]]], n: int) -> Iterator[list[Any]]:
         return Parallel(n_jobs=n, return_as="generator", pre_dispatch="2*n_jobs", idle_worker_timeout=5)(
-            delayed(_tag_chunk)(tagger, chunk, kwargs) for chunk in todo
+            delayed(fn)(tagger, chunk, kwargs) for chunk in todo
         )
 
     i = 0
@@ -501,9 +679,8 @@ def _parallel_chunks(
                 try:
                     yield next(iter(run([chunks[i]], 2)))  # 2: a real worker process, not in-process
                 except TerminatedWorkerError:
-                    yield [TaggedDocument(path=display_path(p), error=f"{display_path(p)}: the worker process "
-                           "reading this file (or one beside it) died: killed, or out of memory")
-                           for p, _ in chunks[i]]
+                    dead = "the worker process reading this file (or one beside it) died: killed, or out of memory"
+                    yield fn(tagger, [(p, dead) for p, _ in chunks[i]], kwargs)
                 i += 1
     finally:
         from joblib.externals.loky import reusable_executor
