@@ -8,8 +8,6 @@ were); 2 usage, config or data error; 3 the model could not be loaded;
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import sys
@@ -272,6 +270,7 @@ def _tag_inputs(args: argparse.Namespace, tagger: Any, run: Any, done: set[tuple
     bar = tqdm(desc="tagging", unit="file", total=len(inputs.files), file=sys.stderr,
                disable=True if (args.no_progress or args.quiet) else None)
     out_fh = sys.stdout.buffer if run is None and args.format == "jsonl" else None
+    live_extras = _Extras(args) if run is None and (args.summary or args.html) else None
     try:
         for doc in iter_tagged_lines(
             inputs,
@@ -305,6 +304,9 @@ def _tag_inputs(args: argparse.Namespace, tagger: Any, run: Any, done: set[tuple
                 for line in doc.lines.splitlines():
                     stdout_writer.write(json.loads(line))  # type: ignore[union-attr]
                 sys.stdout.buffer.flush()
+            if live_extras is not None:
+                for line in doc.lines.splitlines():
+                    live_extras.add(json.loads(line))
     except KeyboardInterrupt:
         bar.close()
         if run is not None:
@@ -318,11 +320,19 @@ def _tag_inputs(args: argparse.Namespace, tagger: Any, run: Any, done: set[tuple
     if stdout_writer is not None:
         stdout_writer.close()
         sys.stdout.buffer.flush()
+    if live_extras is not None:
+        try:
+            live_extras.write()
+        finally:
+            live_extras.close()
     if run is not None:
         run.close()
         extras = _Extras(args)
-        run.finalize(args.format, on_record=extras.add if extras.wanted else None)
-        extras.write()
+        try:
+            run.finalize(args.format, on_record=extras.add if extras.wanted else None)
+            extras.write()
+        finally:
+            extras.close()
     if not args.quiet:
         _err(f"tagged {_n(n_docs, 'document')}" + (f"; {_n(failed, 'file')} failed" if failed else ""))
     return EXIT_FILES_FAILED if failed else EXIT_OK
@@ -333,35 +343,30 @@ def _n(count: int, noun: str) -> str:
 
 
 class _Extras:
-    """The summary CSV and HTML report, built from records as they stream past."""
+    """The summary CSV and HTML report, built from records as they stream past (flat memory)."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        from .report import ReportBuilder
+
         self.args = args
         self.wanted = bool(args.summary or args.html)
-        self.records: list[dict[str, Any]] = []
+        self.builder = ReportBuilder(html=bool(args.html)) if self.wanted else None
 
     def add(self, rec: dict[str, Any]) -> None:
-        self.records.append(rec)
+        assert self.builder is not None
+        self.builder.add(rec)
 
     def write(self) -> None:
-        if self.wanted:
-            _write_extras(self.records, self.args)
+        if self.builder is None:
+            return
+        if self.args.summary:
+            self.builder.write_summary(Path(self.args.summary))
+        if self.args.html:
+            self.builder.write_html(Path(self.args.html))
 
-
-def _write_extras(records: list[dict[str, Any]], args: argparse.Namespace) -> None:
-    from .persist import atomic_write_bytes
-    from .report import summarize, write_html_report
-
-    if args.summary:
-        rows = summarize(records)
-        buf = io.StringIO(newline="")
-        cols = ["source", "doc_id", "date", "paragraphs", *LABELS, "other", "main_topic"]
-        w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
-        atomic_write_bytes(Path(args.summary), buf.getvalue().encode("utf-8"))
-    if args.html:
-        write_html_report(records, Path(args.html))
+    def close(self) -> None:
+        if self.builder is not None:
+            self.builder.close()
 
 
 # --- train / evaluate / explain / compare -------------------------------------------
@@ -644,7 +649,13 @@ def run_report(args: argparse.Namespace) -> int:
     if not args.summary and not args.html:
         raise BulletinError("report: give --summary and/or --html")
     check_outputs({"--summary": args.summary, "--html": args.html}, [args.tagged], frozenset())
-    _write_extras(read_records(Path(args.tagged)), args)
+    extras = _Extras(args)
+    try:
+        for rec in read_records(Path(args.tagged)):
+            extras.add(rec)
+        extras.write()
+    finally:
+        extras.close()
     return EXIT_OK
 
 
