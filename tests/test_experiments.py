@@ -27,3 +27,11 @@ def test_compare_chooses_by_validation_and_writes_default_config(tiny_data, tmp_
     table_lines = [line for line in table.splitlines() if line.startswith("|")]
     widths = {line.count("|") for line in table_lines}
     assert len(table_lines) == 5 and len(widths) == 1
+
+
+def test_compare_refuses_a_config_slower_than_the_speed_floor(tiny_data, tmp_path):
+    a = _write(tmp_path / "a.yaml", TINY_CONFIG | {"name": "a"})
+    rows = compare([a], results=tmp_path / "R.md", runs=tmp_path / "runs", select=tmp_path / "default.yaml",
+                   data_dir=tiny_data, progress=False, min_speed=1e12)
+    assert rows[0]["speed"] > 0 and not rows[0]["eligible"]
+    assert "| a ‡ |" in (tmp_path / "R.md").read_text() and not (tmp_path / "default.yaml").exists()

@@ -86,3 +86,32 @@ TEXT = st.lists(st.one_of(WORDS, st.text(max_size=6)), max_size=30).map(" ".join
 @given(texts=st.lists(TEXT, max_size=8))
 def test_batch_path_equals_per_text_path_on_random_text(scorer: LinearScorer, texts: list[str]) -> None:
     _assert_same(scorer, texts)
+
+
+@pytest.fixture(scope="module", params=["char", "union"])
+def char_scorer(request: pytest.FixtureRequest) -> LinearScorer:
+    features = {"char": {"ngram_range": [2, 5], "min_df": 1}}
+    if request.param == "char":
+        features["word"] = None
+    else:
+        features["word"] = {"ngram_range": [1, 2], "min_df": 1}
+    cfg = parse_config(TINY_CONFIG | {"normalization": {"stemming": True}, "features": features})
+    texts = [t for t, _ in TINY]
+    model = build_estimator(cfg).fit(texts, multi_hot(labels for _, labels in TINY))
+    scorer = LinearScorer(*export_linear(model))
+    assert len(scorer.batch_blocks) == len(scorer.blocks)  # character blocks are vectorised too
+    # The scikit-learn pipeline builds TF-IDF in float32, the array copy in float64 (as in test_tag).
+    assert np.allclose(scorer.predict_proba(texts), model.predict_proba(texts), rtol=0, atol=1e-6)
+    return scorer
+
+
+def test_char_blocks_batch_path_equals_per_text_path(char_scorer: LinearScorer) -> None:
+    texts = AWKWARD + [t for t, _ in TINY]
+    _assert_same(char_scorer, texts)
+    _assert_same(char_scorer, texts[::-1] * 2)  # the token cache is warm the second time
+
+
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(TEXT, max_size=8))
+def test_char_blocks_on_random_text(char_scorer: LinearScorer, texts: list[str]) -> None:
+    _assert_same(char_scorer, texts)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -341,12 +342,87 @@ class _WordBlock:
         return row, col, val / norms[row]
 
 
+class _CharBlock:
+    """Vectorised ``char_wb`` n-gram TF-IDF for a batch of paragraphs.
+
+    scikit-learn's ``char_wb`` takes n-grams inside each whitespace token
+    (padded with a space each side), so a token's n-grams do not depend on its
+    neighbours: each distinct token gets an id, its vocabulary columns are
+    computed once and stored flat, and a chunk's features are gathered from
+    them with numpy, counted per row, weighted and normalised. Same values as
+    ``_CharAnalyzer`` + vocabulary lookup + TF-IDF (tests check both paths).
+    """
+
+    _MAX_TOKENS = 500_000  # distinct tokens kept; the table is reset when full (bounded memory)
+
+    def __init__(self, normalizer: SpanishNormalizer, lo: int, hi: int, vocab: dict[str, int], idf: np.ndarray,
+                 sublinear: bool) -> None:
+        self.normalizer, self.lo, self.hi, self.vocab = normalizer, lo, hi, vocab
+        self.idf, self.sublinear, self.width = idf, sublinear, len(vocab)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.token_id: dict[str, int] = {}
+        self.flat = np.zeros(0, dtype=np.int64)  # columns of every token, token after token
+        self.ptr = np.zeros(1, dtype=np.int64)  # token i's columns are flat[ptr[i]:ptr[i + 1]]
+
+    def _add_tokens(self, tokens: Iterable[str]) -> None:
+        new = [t for t in dict.fromkeys(tokens) if t not in self.token_id]
+        if len(self.token_id) + len(new) > self._MAX_TOKENS:
+            self._reset()
+            new = list(dict.fromkeys(tokens))
+        get = self.vocab.get
+        cols = [[j for j in map(get, _char_wb(t, self.lo, self.hi)) if j is not None] for t in new]
+        lengths = np.fromiter(map(len, cols), dtype=np.int64, count=len(cols))
+        base = len(self.token_id)
+        self.token_id.update(zip(new, range(base, base + len(new)), strict=True))
+        self.flat = np.concatenate([self.flat, np.fromiter(chain.from_iterable(cols), dtype=np.int64,
+                                                           count=int(lengths.sum()))])
+        self.ptr = np.concatenate([self.ptr, self.ptr[-1] + np.cumsum(lengths)])
+
+    def transform(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(rows, columns, values)`` of the l2-normalised TF-IDF matrix."""
+        from scipy.sparse import csr_matrix  # only models with character features pay for the import
+
+        normalize = self.normalizer.normalize
+        tokens_per_text = [normalize(t).split() for t in texts]
+        tokens = list(chain.from_iterable(tokens_per_text))
+        ids_or_none = list(map(self.token_id.get, tokens))
+        if None in ids_or_none:
+            self._add_tokens(tokens)
+            ids_or_none = list(map(self.token_id.get, tokens))
+        ids = np.array(ids_or_none, dtype=np.int64)
+        per_token = (self.ptr[1:] - self.ptr[:-1])[ids]
+        total = int(per_token.sum())
+        if total == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0)
+        # Gather every token's columns: start of each token's run, then consecutive positions.
+        run_start = np.repeat(self.ptr[:-1][ids] - (np.cumsum(per_token) - per_token), per_token)
+        cols = self.flat[run_start + np.arange(total, dtype=np.int64)]
+        tokens_in_text = np.fromiter(map(len, tokens_per_text), dtype=np.int64, count=len(texts))
+        cols_in_text = np.bincount(np.repeat(np.arange(len(texts)), tokens_in_text), weights=per_token,
+                                   minlength=len(texts)).astype(np.int64)
+        indptr = np.concatenate([[0], np.cumsum(cols_in_text)])
+        # Counting duplicates within each (short) row is much cheaper than one global sort.
+        X = csr_matrix((np.ones(total), cols, indptr), shape=(len(texts), self.width))
+        X.sum_duplicates()
+        row = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(X.indptr))
+        col = X.indices.astype(np.int64)
+        tf = X.data
+        if self.sublinear:
+            tf = np.log(tf) + 1.0
+        val = tf * self.idf[col]
+        norms = np.sqrt(np.bincount(row, weights=val * val, minlength=len(texts)))
+        return row, col, val / norms[row]
+
+
 class LinearScorer:
     """Scores ``(n, 4)`` from an exported model, numpy only."""
 
     def __init__(self, params: dict[str, Any], arrays: Any) -> None:
         self.blocks = []
-        self.batch_blocks: list[tuple[_WordBlock, int]] = []
+        self.batch_blocks: list[tuple[_WordBlock | _CharBlock, int]] = []
         offset = 0
         for block in params["blocks"]:
             norm = SpanishNormalizer(**block["normalizer"])
@@ -359,6 +435,8 @@ class LinearScorer:
             if block["kind"] == "word" and _WordBlock.fits(n_words, hi):
                 self.batch_blocks.append(
                     (_WordBlock(norm, lo, hi, block["terms"], idf, block["sublinear_tf"]), offset))
+            elif block["kind"] == "char_wb":
+                self.batch_blocks.append((_CharBlock(norm, lo, hi, vocab, idf, block["sublinear_tf"]), offset))
             offset += len(vocab)
         self.names = np.array([f"{b['name']}__{t}" if len(params["blocks"]) > 1 else t for b in params["blocks"] for t in b["terms"]], dtype=object)
         self.coef = np.asarray(arrays["coef"])

@@ -490,6 +490,8 @@ def add_compare_parser(sub: Any) -> None:
     p.add_argument("--results", default="experiments/RESULTS.md", help="where the table goes (default: %(default)s)")
     p.add_argument("--runs", default="runs", help="where model directories go")
     p.add_argument("--select", metavar="YAML", help="write the chosen default config here")
+    p.add_argument("--min-speed", type=float, default=20_000, metavar="N",
+                   help="only configs tagging at least N paragraphs/s on one core can be chosen (default: 20000)")
     p.add_argument("--data-dir", metavar="DIR", help="labeled data directory (default: ./data)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(run=run_compare)
@@ -505,6 +507,7 @@ def run_compare(args: argparse.Namespace) -> int:
         select=Path(args.select) if args.select else None,
         data_dir=args.data_dir,
         progress=not args.no_progress,
+        min_speed=args.min_speed,
     )
     print(f"wrote {args.results}")
     return EXIT_OK
