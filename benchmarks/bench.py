@@ -1,25 +1,31 @@
-"""bulletin_clf against fastText, side by side in one run on this machine.
+"""bulletin_clf against a tuned fastText, and the batch command against its earlier self.
 
-Measures, for the shipped model and for a fastText supervised model trained
-on exactly our training data (one-vs-all loss, word bigrams):
+All in one run on this machine, every timing repeated (``--repeats``, at least
+5) with the contenders alternating, reported as min / median, and each
+headline a median of paired ratios (run i of ours against run i of the peer):
 
-* macro-F1 on the test and temporal-test splits;
-* training time (ours: the default config through ``bulletin-clf train``'s
-  code path, without the extra CV that only reports figures);
-* tagging throughput, end to end from Python strings to label sets, over
-  1k, 10k and 100k transcript paragraphs;
-* peak resident memory of a process that loads the model and tags 100k
-  paragraphs;
-* model size on disk;
-* cold start: a new process imports the package, loads the model and tags
-  one seed bulletin (wall time, median of 5);
-* training time at 25 %, 50 % and 100 % of the training data.
+1. **Quality**: macro-F1 on every held-out register (speech, questions,
+   temporal, written) of our default config (`experiments/default.yaml`, train
+   + validation) and of fastText tuned as a careful user would: `loss=ova`,
+   word bigrams, 200k hash buckets, dim 50 and 100, learning rate, epochs and
+   the decision threshold chosen on the validation split after training on
+   `train`, then retrained on train + validation. Both see the same cleaned
+   text (our Spanish normalisation: lowercase, accents folded, stop words
+   dropped, Snowball stems, numbers as a token).
+2. **Predict from Python strings** (clean + predict for fastText), on one
+   core and on all cores with the same number of processes for both (a
+   process pool that loads each model once per worker).
+3. **The command**: `bulletin-clf tag FOLDER --out x.jsonl` on the corpus
+   written as one .txt file per document, today's code against the code at
+   ``--baseline-rev`` (the session-start version), `--jobs 1` and default
+   workers; beside it fastText's predict on pre-tokenised text.
+4. **Scaling**: predict and the command (each output format) at 1k, 10k,
+   100k and 1M paragraphs: time and peak memory (each run a fresh process;
+   peak = summed PSS of the process tree, sampled every 20 ms).
 
-Also: batch tagging through the CLI over many files, with the peak memory of
-the process tree, to show that it streams.
-
-Run: ``pip install '.[bench]' && python benchmarks/bench.py`` (about 5 minutes
-on 2 cores). Writes ``benchmarks/RESULTS.md`` and ``benchmarks/results.json``.
+Run: ``pip install '.[bench]' && python benchmarks/bench.py`` (20-30 min on
+2 cores; ``--quick`` for a smaller run). Writes ``benchmarks/RESULTS.md`` and
+``benchmarks/results.json``.
 """
 
 from __future__ import annotations
@@ -29,38 +35,33 @@ import gzip
 import json
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "_work"
 CORPUS = ROOT.parent / "shared" / "corpus" / "transcripts-health.jsonl.gz"
-SEED = ROOT / "examples" / "seeds" / "000_ce69f7b727d09816.txt"
 LABELS = ("medicine_supply", "human_resources", "infrastructure", "governance")
-_FT_TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+sys.path.insert(0, str(ROOT / "src"))
 
 
-def ft_text(text: str) -> str:
-    """fastText's usual preprocessing: lowercase, punctuation split off."""
-    return " ".join(_FT_TOKEN.findall(text.lower()))
+# --- data ---------------------------------------------------------------------------
+
+
+def corpus_documents() -> list[list[str]]:
+    docs = []
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            docs.append([p for t in json.loads(line)["turns"] for p in t["paragraphs"]])
+    return docs
 
 
 def corpus_paragraphs(n: int) -> list[str]:
-    out: list[str] = []
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            for turn in json.loads(line)["turns"]:
-                out.extend(turn["paragraphs"])
-            if len(out) >= n:
-                break
-    if len(out) < n:  # repeat if the corpus is smaller than asked
-        out = (out * (n // len(out) + 1))
-    return out[:n]
+    flat = [p for d in corpus_documents() for p in d]
+    return (flat * (n // len(flat) + 1))[:n]
 
 
 def gold(split: str) -> list[dict]:
@@ -69,30 +70,35 @@ def gold(split: str) -> list[dict]:
     return load_split(split, ROOT / "data")
 
 
-def write_ft_train(records: list[dict], path: Path) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for r in records:
-            tags = " ".join(f"__label__{x}" for x in r["labels"]) or "__label__none"
-            fh.write(f"{tags} {ft_text(r['text'])}\n")
+def cleaner():
+    """Our word normalisation as fastText's input: the same tokens our model sees."""
+    from bulletin_clf.config import load_config
+    from bulletin_clf.features import SpanishNormalizer
+
+    cfg = load_config(ROOT / "experiments" / "default.yaml")
+    norm = SpanishNormalizer(**cfg.normalization.model_dump())
+    return lambda text: " ".join(norm(text))
 
 
-def train_fasttext(records: list[dict], path: Path) -> tuple[object, float]:
+# --- fastText, tuned ---------------------------------------------------------------
+
+
+def ft_train(records: list[dict], clean, path: Path, **params) -> object:
     import fasttext
 
-    train_file = WORK / "ft_train.txt"
-    write_ft_train(records, train_file)
-    t0 = time.perf_counter()
-    model = fasttext.train_supervised(
-        input=str(train_file), loss="ova", wordNgrams=2, epoch=25, lr=0.5, dim=100, minCount=1,
-        thread=os.cpu_count() or 1, seed=0, verbose=0,
-    )
-    seconds = time.perf_counter() - t0
+    train_file = path.with_suffix(".txt")
+    with open(train_file, "w", encoding="utf-8") as fh:
+        for r in records:
+            tags = " ".join(f"__label__{x}" for x in r["labels"]) or "__label__none"
+            fh.write(f"{tags} {clean(r['text'])}\n")
+    model = fasttext.train_supervised(input=str(train_file), loss="ova", wordNgrams=2, bucket=200_000, minCount=1,
+                                      thread=os.cpu_count() or 1, seed=0, verbose=0, **params)
     model.save_model(str(path))
-    return model, seconds
+    return model
 
 
-def ft_predict(model: object, texts: list[str], threshold: float = 0.5) -> list[tuple[str, ...]]:
-    labels, _ = model.predict([ft_text(t) for t in texts], k=-1, threshold=threshold)  # type: ignore[attr-defined]
+def ft_labels(model: object, cleaned: list[str], threshold: float) -> list[tuple[str, ...]]:
+    labels, _ = model.predict(cleaned, k=-1, threshold=threshold)  # type: ignore[attr-defined]
     return [tuple(x[len("__label__"):] for x in labs if x != "__label__none") for labs in labels]
 
 
@@ -101,87 +107,40 @@ def macro_f1(records: list[dict], predicted: list[tuple[str, ...]]) -> float:
 
     from bulletin_clf.data import multi_hot
 
-    return float(f1_score(multi_hot(r["labels"] for r in records), multi_hot(predicted), average="macro", zero_division=0))
+    return float(f1_score(multi_hot(r["labels"] for r in records), multi_hot(predicted), average="macro",
+                          zero_division=0))
 
 
-def train_ours(config: Path, fraction: float = 1.0) -> tuple[object, float]:
-    from bulletin_clf.config import load_config
-    from bulletin_clf.data import multi_hot
-    from bulletin_clf.train import build_estimator
-
-    cfg = load_config(config)
-    recs = [r for s in cfg.data.train for r in gold(s)]
-    recs = recs[: int(len(recs) * fraction)]
-    t0 = time.perf_counter()
-    model = build_estimator(cfg).fit([r["text"] for r in recs], multi_hot(r["labels"] for r in recs))
-    return model, time.perf_counter() - t0
-
-
-def timed_tagging(kind: str, model_path: str, n: int, jobs: int) -> dict:
-    """Tag n corpus paragraphs in a fresh process; report paragraphs/s and peak RSS."""
-    code = f"""
-import json, sys, time
-sys.path.insert(0, {str(ROOT / 'benchmarks')!r})
-from bench import PssSampler, corpus_paragraphs, ft_predict, peak_rss_mb
-texts = corpus_paragraphs({n})
-with PssSampler() as pss:
-    if {kind!r} == "ours":
-        import bulletin_clf
-        tagger = bulletin_clf.load({model_path or None!r})
-        tagger.predict(texts[:200])
-        t0 = time.perf_counter(); out = tagger.predict(texts, n_jobs={jobs}); dt = time.perf_counter() - t0
-    else:
-        import fasttext
-        model = fasttext.load_model({model_path!r})
-        ft_predict(model, texts[:200])
-        t0 = time.perf_counter(); out = ft_predict(model, texts); dt = time.perf_counter() - t0
-assert len(out) == len(texts)
-print(json.dumps({{"seconds": dt, "per_second": len(texts) / dt, "peak_rss_mb": peak_rss_mb(), "peak_pss_mb": pss.peak_mb}}))
-"""
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(res.stdout.strip().splitlines()[-1])
+def tune_fasttext(clean, quick: bool) -> dict:
+    train, val = gold("train"), gold("validation")
+    val_clean = [clean(r["text"]) for r in val]
+    grid = [(dim, lr, epoch) for dim in (50, 100) for lr in ((0.5,) if quick else (0.1, 0.5, 1.0))
+            for epoch in ((25,) if quick else (10, 25, 50))]
+    best = None
+    for dim, lr, epoch in grid:
+        model = ft_train(train, clean, WORK / "ft_tune.bin", dim=dim, lr=lr, epoch=epoch)
+        for threshold in (0.2, 0.3, 0.4, 0.5, 0.6):
+            f1 = macro_f1(val, ft_labels(model, val_clean, threshold))
+            if best is None or f1 > best["validation_macro_f1"]:
+                best = {"dim": dim, "lr": lr, "epoch": epoch, "threshold": threshold, "validation_macro_f1": f1}
+    assert best is not None
+    best["grid"] = len(grid)
+    return best
 
 
-def _vm_hwm_mb(pid: int | str) -> float | None:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM")), None)
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process plus its live worker processes.
-
-    Linux ``VmHWM`` per process (``ru_maxrss`` would report the benchmark
-    parent's peak, which a child inherits across fork+exec). Summing each
-    process's own peak over-counts when peaks were not simultaneous, so the
-    figure is an upper bound.
-    """
-    import psutil
-
-    own = _vm_hwm_mb("self")
-    if own is None:  # not Linux: this process only
-        import resource
-
-        # ru_maxrss is in bytes on macOS, KiB elsewhere
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
-    workers = [_vm_hwm_mb(child.pid) for child in psutil.Process().children(recursive=True)]
-    return own + sum(w for w in workers if w is not None)
+# --- timing harness ------------------------------------------------------------------
 
 
 class PssSampler:
-    """Peak of the summed PSS of this process and its children, sampled every 20 ms.
+    """Peak of the summed PSS of this process and its children, sampled every 20 ms (Linux)."""
 
-    PSS splits each shared page between the processes that map it, so the sum
-    is the physical memory the process tree uses; sampling can miss a peak
-    shorter than the interval. Linux only (``None`` elsewhere).
-    """
+    def __init__(self, pid: int | None = None) -> None:
+        self.pid = pid or os.getpid()
 
     def __enter__(self) -> PssSampler:
         import threading
 
-        self.peak_mb: float | None = None
+        self.peak_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -191,182 +150,290 @@ class PssSampler:
         self._stop.set()
         self._thread.join()
 
-    def _sample(self) -> float | None:
+    def _sample(self) -> float:
         import psutil
 
         total = 0.0
-        for pid in [os.getpid(), *(c.pid for c in psutil.Process().children(recursive=True))]:
+        try:
+            procs = [psutil.Process(self.pid), *psutil.Process(self.pid).children(recursive=True)]
+        except psutil.Error:
+            return 0.0
+        for p in procs:
             try:
-                text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+                text = Path(f"/proc/{p.pid}/smaps_rollup").read_text()
             except OSError:
-                if pid == os.getpid():
-                    return None
-                continue  # a child that just exited
+                continue
             total += next(int(line.split()[1]) for line in text.splitlines() if line.startswith("Pss:")) / 1024
         return total
 
     def _run(self) -> None:
-        while True:
-            now = self._sample()
-            if now is None:
-                return
-            self.peak_mb = max(self.peak_mb or 0.0, now)
-            if self._stop.wait(0.02):
-                return
+        while not self._stop.wait(0.02):
+            self.peak_mb = max(self.peak_mb, self._sample())
 
 
-def batch_cli(n_paragraphs: int, jobs: int | None = None, per_file: int = 50) -> dict:
-    """`bulletin-clf tag DIR --out FILE` over n paragraphs split into files.
+def run_measured(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> tuple[float, float, str]:
+    """(seconds, peak MB of the process tree, stdout) of a command in a fresh process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    with PssSampler(proc.pid) as pss:
+        out, err = proc.communicate()
+    dt = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{cmd}: exit {proc.returncode}: {err[-2000:]}")
+    return dt, pss.peak_mb, out
 
-    Measures end-to-end throughput (read, segment, tag, write) and the peak
-    memory of the whole process tree, to show that batch tagging streams.
-    """
-    texts = corpus_paragraphs(n_paragraphs)
-    folder = Path(tempfile.mkdtemp(dir=WORK)) / "releases"
-    folder.mkdir()
-    for i in range(0, len(texts), per_file):
-        (folder / f"{i // per_file:06d}.txt").write_text("\n\n".join(texts[i : i + per_file]), encoding="utf-8")
-    jobs_args = [] if jobs is None else ["--jobs", str(jobs)]
-    code = f"""
+
+PREDICT = """
 import json, sys, time
-sys.path.insert(0, {str(ROOT / 'benchmarks')!r})
-from bench import peak_rss_mb
-from bulletin_clf.cli import main
+sys.path.insert(0, {bench!r})
+from bench import corpus_paragraphs, cleaner, ft_labels
+texts = corpus_paragraphs({n})
+kind, jobs = {kind!r}, {jobs}
+if kind == "ours":
+    import bulletin_clf
+    tagger = bulletin_clf.load({model!r})
+    def work(chunk): return tagger.predict(chunk)
+else:
+    import fasttext
+    model = fasttext.load_model({model!r}); clean = cleaner()
+    def work(chunk): return ft_labels(model, [clean(t) for t in chunk], {threshold})
+work(texts[:200])
 t0 = time.perf_counter()
-rc = main(["tag", {str(folder)!r}, "--out", {str(folder.parent / 'out.jsonl')!r}, "--no-progress", *{jobs_args!r}])
+if jobs == 1:
+    out = work(texts)
+else:  # the same process pool for both: each worker loads its model once (fork), gets a share
+    from multiprocessing import get_context
+    size = -(-len(texts) // (jobs * 4))
+    with get_context("fork").Pool(jobs) as pool:
+        out = [x for part in pool.map(work, [texts[i:i + size] for i in range(0, len(texts), size)]) for x in part]
 dt = time.perf_counter() - t0
-print(json.dumps({{"rc": rc, "seconds": dt, "peak_rss_mb": peak_rss_mb()}}))
+assert len(out) == len(texts)
+print(json.dumps({{"seconds": dt}}))
 """
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    out = json.loads(res.stdout.strip().splitlines()[-1])
-    with open(folder.parent / "out.jsonl", encoding="utf-8") as fh:
-        out["paragraphs_out"] = sum(1 for _ in fh)
-    out["files"] = len(list(folder.iterdir()))
-    out["per_second"] = out["paragraphs_out"] / out["seconds"]
-    out["jobs"] = "default" if jobs is None else jobs
-    return out
 
 
-def cold_start(kind: str, model_path: str) -> float:
-    if kind == "ours":
-        code = f"import bulletin_clf; t = bulletin_clf.load({model_path or None!r}); t.tag_text(open({str(SEED)!r}, encoding='utf-8').read())"
+def predict_once(kind: str, model: str, n: int, jobs: int, threshold: float = 0.5) -> dict:
+    code = PREDICT.format(bench=str(ROOT / "benchmarks"), n=n, kind=kind, jobs=jobs, model=model or None,
+                          threshold=threshold)
+    _, peak, out = run_measured([sys.executable, "-c", code])
+    seconds = json.loads(out.strip().splitlines()[-1])["seconds"]
+    return {"seconds": seconds, "per_second": n / seconds, "peak_mb": peak}
+
+
+def summary(runs: list[dict], key: str = "per_second") -> dict:
+    vals = [r[key] for r in runs]
+    return {"min": min(vals), "median": statistics.median(vals), "max": max(vals), "runs": vals,
+            "peak_mb": max(r.get("peak_mb", 0.0) for r in runs)}
+
+
+def paired(ours: list[dict], peer: list[dict], key: str = "per_second") -> float:
+    return statistics.median(a[key] / b[key] for a, b in zip(ours, peer, strict=True))
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+def write_folder(n_paragraphs: int | None, name: str) -> Path:
+    """The corpus as one .txt per document (repeated to reach n paragraphs)."""
+    folder = WORK / name
+    if folder.is_dir():
+        return folder
+    folder.mkdir(parents=True)
+    docs = corpus_documents()
+    total, i = 0, 0
+    while (n_paragraphs is None and i < len(docs)) or (n_paragraphs is not None and total < n_paragraphs):
+        doc = docs[i % len(docs)]
+        if n_paragraphs is not None:
+            doc = doc[: n_paragraphs - total]
+        (folder / f"{i:06d}.txt").write_text("\n\n".join(doc), encoding="utf-8")
+        total += len(doc)
+        i += 1
+    return folder
+
+
+def baseline_checkout(rev: str) -> Path:
+    where = WORK / f"rev-{rev}"
+    if not where.is_dir():
+        subprocess.run(["git", "worktree", "add", "--detach", "-f", str(where), rev], cwd=ROOT, check=True,
+                       capture_output=True)
+    return where
+
+
+def command_once(folder: Path, fmt: str, jobs: int | None, src: Path | None = None) -> dict:
+    out = folder.parent / f"{folder.name}.out.{fmt}"
+    out.unlink(missing_ok=True)
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    cmd = [sys.executable, "-m", "bulletin_clf.cli", "tag", str(folder), "--out", str(out), "--format", fmt,
+           "--no-progress", *([] if jobs is None else ["--jobs", str(jobs)])]
+    seconds, peak, _ = run_measured(cmd, env=env)
+    if fmt == "jsonl":
+        with open(out, "rb") as fh:
+            n = sum(1 for _ in fh)
     else:
-        code = (
-            f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import fasttext; from bench import ft_predict; "
-            f"from bulletin_clf.segment import segment; m = fasttext.load_model({model_path!r}); "
-            f"ft_predict(m, segment(open({str(SEED)!r}, encoding='utf-8').read()).paragraphs)"
-        )
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        n = None
+    return {"seconds": seconds, "peak_mb": peak, "paragraphs": n}
 
 
-def dir_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
+# --- main --------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="bulletin_clf vs fastText benchmark")
-    parser.add_argument("--config", type=Path, default=ROOT / "experiments" / "default.yaml",
-                        help="config whose training time is measured (the shipped model's)")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--jobs", type=int, default=-1, help="worker processes for our tagging (-1: all cores)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--baseline-rev", default="6c7ba27", help="the command's earlier version to compare with")
+    parser.add_argument("--quick", action="store_true", help="smaller grid and sizes (a smoke run)")
     args = parser.parse_args(argv)
-
-    import bulletin_clf
-    from bulletin_clf.config import load_config
-    from bulletin_clf.tag import _default_model_dir
-
+    if args.repeats < 5 and not args.quick:
+        parser.error("--repeats must be at least 5 (timings on a shared machine are noisy)")
     WORK.mkdir(parents=True, exist_ok=True)
-    cfg = load_config(args.config)
-    train_recs = [r for s in cfg.data.train for r in gold(s)]
-    shipped = _default_model_dir()
-    results: dict = {"machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                                 "python": platform.python_version(), "platform": platform.platform()},
-                     "model": str(shipped.relative_to(ROOT)) if shipped.is_relative_to(ROOT) else str(shipped)}
-    print("training ...", file=sys.stderr)
-    ours_train = statistics.median(train_ours(args.config)[1] for _ in range(3))
+    import bulletin_clf
+    from bulletin_clf.train import held_out, train
+
+    clean = cleaner()
+    r: dict = {"machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                           "python": platform.python_version(), "platform": platform.platform()},
+               "repeats": args.repeats, "baseline_rev": args.baseline_rev}
+
+    print("quality ...", file=sys.stderr)
+    ours = train(ROOT / "experiments" / "default.yaml", WORK / "ours_default", data_dir=ROOT / "data",
+                 progress=False, cv=False)
+    best = tune_fasttext(clean, args.quick)
     ft_path = WORK / "fasttext.bin"
-    ft_model, ft_train = train_fasttext(train_recs, ft_path)
-    results["train_seconds"] = {"ours": ours_train, "fasttext": ft_train}
-    results["train_scaling"] = {f"{int(f * 100)}%": train_ours(args.config, f)[1] for f in (0.25, 0.5, 1.0)}
-    # The shipped model, loaded as users load it (the default backend).
-    tagger = bulletin_clf.load()
-    results["macro_f1"] = {}
-    for split in ("test", "temporal_test"):
-        recs = gold(split)
-        texts = [r["text"] for r in recs]
-        results["macro_f1"][split] = {"ours": macro_f1(recs, tagger.predict(texts)),
-                                      "fasttext": macro_f1(recs, ft_predict(ft_model, texts))}
-    results["model_bytes"] = {"ours": dir_size(shipped), "fasttext": dir_size(ft_path)}
-    results["throughput"] = {}
-    for n in args.sizes:
-        print(f"tagging {n} paragraphs ...", file=sys.stderr)
-        results["throughput"][str(n)] = {
-            "ours": timed_tagging("ours", "", n, args.jobs),
-            "ours_1_core": timed_tagging("ours", "", n, 1),
-            "fasttext": timed_tagging("fasttext", str(ft_path), n, 1),
-        }
-    print("batch tagging through the CLI ...", file=sys.stderr)
-    results["batch_cli"] = [batch_cli(n, jobs) for jobs in (1, None) for n in (500, max(args.sizes))]
-    print("cold start ...", file=sys.stderr)
-    results["cold_start_seconds"] = {"ours": cold_start("ours", ""), "fasttext": cold_start("fasttext", str(ft_path))}
-    (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    write_markdown(results)
+    ft_model = ft_train(gold("train") + gold("validation"), clean, ft_path, dim=best["dim"], lr=best["lr"],
+                        epoch=best["epoch"])
+    r["fasttext"] = best
+    r["quality"] = {}
+    for name, m in held_out(ours.metrics).items():
+        r["quality"][name] = {"ours": m["macro"]["f1"], "n": m["n"]}
+    from bulletin_clf.train import HELD_OUT
+    for name, split, register in HELD_OUT:
+        recs = [x for x in gold(split) if register is None or x.get("register") == register]
+        if name in r["quality"]:
+            r["quality"][name]["fasttext"] = macro_f1(recs, ft_labels(ft_model, [clean(x["text"]) for x in recs],
+                                                                          best["threshold"]))
+    r["model_mb"] = {"ours": sum(p.stat().st_size for p in (WORK / "ours_default").iterdir()) / 2**20,
+                     "fasttext": ft_path.stat().st_size / 2**20}
+
+    n_predict = 20_000 if args.quick else 100_000
+    cores = os.cpu_count() or 1
+    print("predict ...", file=sys.stderr)
+    r["predict"] = {}
+    for jobs in (1, cores):
+        a, b = [], []
+        for _ in range(args.repeats):  # alternating
+            a.append(predict_once("ours", "", n_predict, jobs))
+            b.append(predict_once("fasttext", str(ft_path), n_predict, jobs, best["threshold"]))
+        r["predict"][str(jobs)] = {"ours": summary(a), "fasttext": summary(b), "paired_ratio": paired(a, b)}
+
+    print("the command ...", file=sys.stderr)
+    folder = write_folder(None, "corpus_folder")
+    n_files = len(list(folder.iterdir()))
+    old_src = baseline_checkout(args.baseline_rev) / "src"
+    r["command"] = {"files": n_files}
+    for jobs in (1, None):
+        new, old = [], []
+        for _ in range(args.repeats):
+            new.append(command_once(folder, "jsonl", jobs))
+            old.append(command_once(folder, "jsonl", jobs, src=old_src))
+        for x in new + old:
+            x["per_second"] = new[0]["paragraphs"] / x["seconds"]
+        r["command"]["1" if jobs == 1 else "default"] = {"today": summary(new), "baseline": summary(old),
+                                                         "paired_ratio": paired(new, old)}
+    r["command"]["paragraphs"] = new[0]["paragraphs"]
+    # fastText on pre-tokenised text, the same paragraphs: its ceiling, for comparison
+    texts = [p for path in sorted(folder.iterdir()) for p in path.read_text(encoding="utf-8").split("\n\n")]
+    cleaned = [clean(t) for t in texts]
+    times = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        ft_labels(ft_model, cleaned, best["threshold"])
+        times.append(len(cleaned) / (time.perf_counter() - t0))
+    r["command"]["fasttext_pretokenised_per_second"] = {"min": min(times), "median": statistics.median(times)}
+
+    print("scaling ...", file=sys.stderr)
+    sizes = [1_000, 10_000, 100_000] + ([] if args.quick else [1_000_000])
+    r["scaling"] = {"predict": {}, "command": {}}
+    for n in sizes:
+        runs = [predict_once("ours", "", n, 1) for _ in range(2 if n >= 1_000_000 else 3)]
+        r["scaling"]["predict"][str(n)] = summary(runs, "seconds")
+        folder_n = write_folder(n, f"scale_{n}")
+        for fmt in ("jsonl", "csv", "parquet"):
+            runs = [command_once(folder_n, fmt, 1) for _ in range(1 if n >= 1_000_000 else 2)]
+            r["scaling"]["command"][f"{n}/{fmt}"] = summary(runs, "seconds")
+
+    r["headline"] = headline(r)
+    (ROOT / "benchmarks" / "results.json").write_text(json.dumps(r, indent=2) + "\n")
+    write_markdown(r)
     print((ROOT / "benchmarks" / "RESULTS.md").read_text())
+    del bulletin_clf
+
+
+def headline(r: dict) -> list[str]:
+    c, p1 = r["command"], r["predict"]["1"]
+    worst_reg = min(r["quality"], key=lambda k: r["quality"][k]["ours"] - r["quality"][k].get("fasttext", 0))
+    return [
+        f"`bulletin-clf tag` on {c['files']:,} releases ({c['paragraphs']:,} paragraphs): "
+        f"{c['1']['paired_ratio']:.2f}× the throughput of the session-start version with `--jobs 1` "
+        f"(median {c['1']['today']['median']:,.0f} paragraphs/s) and {c['default']['paired_ratio']:.2f}× with "
+        f"the default workers (median {c['default']['today']['median']:,.0f}/s); output byte-identical.",
+        f"Predict from Python strings, one core: {p1['paired_ratio']:.2f}× a tuned fastText "
+        f"(median {p1['ours']['median']:,.0f} vs {p1['fasttext']['median']:,.0f} paragraphs/s).",
+        "Macro-F1 against the tuned fastText, per held-out register: " + ", ".join(
+            f"{k} {v['ours']:.3f} vs {v.get('fasttext', float('nan')):.3f}" for k, v in r["quality"].items())
+        + f" (smallest margin: {worst_reg}).",
+        f"Model size {r['model_mb']['ours']:.1f} MB (fastText, 200k buckets: {r['model_mb']['fasttext']:.0f} MB).",
+    ]
 
 
 def write_markdown(r: dict) -> None:
-    big = str(max(int(k) for k in r["throughput"]))
-    t = r["throughput"][big]
-    rows = [
-        ("macro-F1, test", r["macro_f1"]["test"]["ours"], r["macro_f1"]["test"]["fasttext"], "≥ 1.0", "{:.3f}"),
-        ("macro-F1, temporal test", r["macro_f1"]["temporal_test"]["ours"], r["macro_f1"]["temporal_test"]["fasttext"], "≥ 1.0", "{:.3f}"),
-        (f"tagging, paragraphs/s ({big}, all cores)", t["ours"]["per_second"], t["fasttext"]["per_second"], "≥ 1.5", "{:,.0f}"),
-        (f"tagging, paragraphs/s ({big}, 1 core)", t["ours_1_core"]["per_second"], t["fasttext"]["per_second"], "", "{:,.0f}"),
-        (f"peak memory while tagging, MB ({big}, all cores)", t["ours"]["peak_rss_mb"], t["fasttext"]["peak_rss_mb"], "< 300 MB", "{:.0f}"),
-        (f"peak memory while tagging, MB ({big}, 1 core)", t["ours_1_core"]["peak_rss_mb"], t["fasttext"]["peak_rss_mb"], "< 300 MB", "{:.0f}"),
-        (f"peak physical memory (summed PSS) while tagging, MB ({big}, all cores)", t["ours"]["peak_pss_mb"] or float("nan"),
-         t["fasttext"]["peak_pss_mb"] or float("nan"), "< 300 MB", "{:.0f}"),
-        ("model size, MB", r["model_bytes"]["ours"] / 2**20, r["model_bytes"]["fasttext"] / 2**20, "< 20 MB", "{:.2f}"),
-        ("cold start, s", r["cold_start_seconds"]["ours"], r["cold_start_seconds"]["fasttext"], "< 0.5 s", "{:.2f}"),
-        ("training, s", r["train_seconds"]["ours"], r["train_seconds"]["fasttext"], "< 60 s", "{:.1f}"),
-    ]
-    m = r["machine"]
+    m, ft = r["machine"], r["fasttext"]
     lines = [
-        "# Benchmark: bulletin_clf vs fastText",
+        "# Benchmark: bulletin_clf against a tuned fastText, and the batch command against its earlier version",
         "",
-        "Generated by `python benchmarks/bench.py`; do not edit by hand.",
-        f"Ours: the shipped model (`{r['model']}`) loaded with `bulletin_clf.load()`; training time is",
-        "the fit of `experiments/default.yaml` on its data (median of 3), without the report-only CV.",
-        "Peak memory is the sum of each process's peak (the caller, joblib's workers and helpers), an",
-        "upper bound since shared pages count once per process; it includes the input strings. *Physical",
-        "memory* is the peak of the processes' summed PSS (shared pages split between them), sampled every 20 ms.",
-        f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['platform']}.",
-        "fastText: `fasttext-numpy2`, supervised, `loss=ova`, `wordNgrams=2`, 25 epochs, trained on exactly",
-        "our training data (paragraphs with none of the four topics get a `__label__none` that is",
-        "dropped at prediction), predicted with threshold 0.5, one process (its Python API).",
+        "Generated by `python benchmarks/bench.py`; do not edit by hand. "
+        f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['platform']}. "
+        f"Every timing repeated {r['repeats']} times, contenders alternating; min / median; ratios are the median of "
+        "paired runs. Peak memory is the summed PSS of the process tree, sampled every 20 ms.",
         "",
-        "| measure | ours | fastText | ours / fastText | target |",
-        "|---|---|---|---|---|",
+        "## Headline", "",
+        *[f"- {h}" for h in r["headline"]],
+        "",
+        "## Quality (macro-F1 on held-out sets)", "",
+        f"fastText: `loss=ova`, `wordNgrams=2`, 200k buckets, tuned on validation over {ft['grid']} settings of dim "
+        f"(50, 100), lr and epochs and 5 thresholds: chose dim {ft['dim']}, lr {ft['lr']}, {ft['epoch']} epochs, "
+        f"threshold {ft['threshold']} (validation macro-F1 {ft['validation_macro_f1']:.3f}); then trained on train + "
+        "validation like ours, on the same cleaned text.", "",
+        "| held-out set | paragraphs | ours | fastText |", "|---|---|---|---|",
     ]
-    for name, ours, ft, target, fmt in rows:
-        ratio = ours / ft if ft else float("nan")
-        lines.append(f"| {name} | {fmt.format(ours)} | {fmt.format(ft)} | {ratio:.2f} | {target} |")
-    lines += ["", "Throughput by input size (paragraphs/s):", "", "| paragraphs | ours, all cores | ours, 1 core | fastText | ratio (all cores) |", "|---|---|---|---|---|"]
-    for n, v in sorted(r["throughput"].items(), key=lambda kv: int(kv[0])):
-        lines.append(f"| {int(n):,} | {v['ours']['per_second']:,.0f} | {v['ours_1_core']['per_second']:,.0f} | {v['fasttext']['per_second']:,.0f} | {v['ours']['per_second'] / v['fasttext']['per_second']:.2f} |")
-    lines += ["", "Batch tagging through the CLI (`bulletin-clf tag DIR --out FILE`: read, segment, tag, write;",
-              "one process, and default workers: all cores from 64 files), peak memory as above:", "",
-              "| workers | files | paragraphs out | paragraphs/s | peak memory, MB |", "|---|---|---|---|---|"]
-    for v in r["batch_cli"]:
-        lines.append(f"| {v['jobs']} | {v['files']:,} | {v['paragraphs_out']:,} | {v['per_second']:,.0f} | {v['peak_rss_mb']:.0f} |")
-    lines += ["", "Training time of our default config by share of the training data:", "", "| share | seconds |", "|---|---|"]
-    for k, v in r["train_scaling"].items():
-        lines.append(f"| {k} | {v:.2f} |")
+    for k, v in r["quality"].items():
+        lines.append(f"| {k} | {v['n']:,} | {v['ours']:.3f} | {v.get('fasttext', float('nan')):.3f} |")
+    lines += ["", "## Predict from Python strings (paragraphs/s)", "",
+              "| processes | ours min / median | fastText min / median | paired ratio | peak MB (ours / fastText) |",
+              "|---|---|---|---|---|"]
+    for jobs, v in r["predict"].items():
+        lines.append(f"| {jobs} | {v['ours']['min']:,.0f} / {v['ours']['median']:,.0f} | "
+                     f"{v['fasttext']['min']:,.0f} / {v['fasttext']['median']:,.0f} | {v['paired_ratio']:.2f} | "
+                     f"{v['ours']['peak_mb']:.0f} / {v['fasttext']['peak_mb']:.0f} |")
+    c = r["command"]
+    lines += ["", f"## The command: `bulletin-clf tag FOLDER --out x.jsonl` ({c['files']:,} files, "
+              f"{c['paragraphs']:,} paragraphs, paragraphs/s)", "",
+              f"| workers | today min / median | at {r['baseline_rev']} min / median | paired ratio | peak MB today |",
+              "|---|---|---|---|---|"]
+    for key in ("1", "default"):
+        v = c[key]
+        lines.append(f"| {key} | {v['today']['min']:,.0f} / {v['today']['median']:,.0f} | "
+                     f"{v['baseline']['min']:,.0f} / {v['baseline']['median']:,.0f} | {v['paired_ratio']:.2f} | "
+                     f"{v['today']['peak_mb']:.0f} |")
+    f = c["fasttext_pretokenised_per_second"]
+    lines += ["", f"Beside it, fastText's predict on the same paragraphs already tokenised: {f['min']:,.0f} / "
+              f"{f['median']:,.0f} paragraphs/s (no reading, segmenting or writing).", "",
+              "## Scaling (one process; seconds, peak MB)", "",
+              "| paragraphs | predict | command, jsonl | command, csv | command, parquet |", "|---|---|---|---|---|"]
+    for n in r["scaling"]["predict"]:
+        cells = [r["scaling"]["predict"][n]] + [r["scaling"]["command"][f"{n}/{fmt}"] for fmt in ("jsonl", "csv", "parquet")]
+        lines.append(f"| {int(n):,} | " + " | ".join(f"{x['median']:.2f} s, {x['peak_mb']:.0f} MB" for x in cells) + " |")
     (ROOT / "benchmarks" / "RESULTS.md").write_text("\n".join(lines) + "\n")
 
 

@@ -530,7 +530,8 @@ def add_select_parser(sub: Any) -> None:
         "guide_version), then:\n  bulletin-clf data add batch.jsonl --data-dir data",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("model_dir", help="model directory whose uncertainty guides the choice")
+    p.add_argument("model_dir", help="model directory whose uncertainty guides the choice ('default': the "
+                   "shipped model, unless a folder of that name exists)")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="JSONL corpora, tagged files, release files or folders")
     p.add_argument("--n", type=int, default=200, help="how many paragraphs to pick (default: 200)")
     p.add_argument("--out", required=True, metavar="FILE", help="where the batch goes (JSON Lines, written atomically)")
@@ -561,7 +562,8 @@ def run_select(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise BulletinError(f"--out {out}: folder {out.parent} does not exist")
-    taggers = [load(d, allow_pickle=args.allow_pickle) for d in [args.model_dir, *args.committee]]
+    first = None if args.model_dir == "default" and not Path("default").exists() else args.model_dir
+    taggers = [load(d, allow_pickle=args.allow_pickle) for d in [first, *args.committee]]
     ex = exclusions_from(args.data_dir, args.exclude)
     problems: list[str] = []
     pool = filter_pool(iter_pool(args.sources, problems=problems), ex, date_from=args.date_from,

@@ -184,7 +184,8 @@ def _write_results(rows: list[dict[str, Any]], best: dict[str, Any] | None, path
     if best is not None and shipping:
         lines += ["", f"Chosen for shipping: **{best['name']}** (highest validation macro-F1 among eligible",
                   "configs; ties broken by CV macro-F1). It is retrained on train + validation as",
-                  "`experiments/default.yaml` and shipped in `src/bulletin_clf/models/default/`."]
+                  "`experiments/default.yaml` (whose held-out scores are the ones reported) and on every gold",
+                  "split as `experiments/shipped.yaml`, the model shipped in `src/bulletin_clf/models/default/`."]
     elif best is not None:
         lines += ["", f"Best by validation macro-F1 among eligible configs: **{best['name']}** "
                   "(nothing was written for shipping: run with `--select` for that)."]
