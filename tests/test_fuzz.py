@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bulletin_clf.errors import ReadError
-from bulletin_clf.read import read_text
+from bulletin_clf.read import read_release, read_text
 from bulletin_clf.segment import Segmentation, clean_text, segment
 
 FUZZ = settings(
@@ -81,6 +81,24 @@ TOKENS = st.sampled_from(
         "…",
         "El IMSS informó que se contrataron médicos especialistas en Oaxaca",
         "la población más vulnerable ante la temporada invernal que se avecina y",
+        "| Istmo | 500 |",
+        "|",
+        " | ",
+        "|---|",
+        "Etiquetas: salud",
+        "Foto: IMSS-Bienestar",
+        "© 2024",
+        "Lee también",
+        "Compartir Facebook",
+        "21/02/2023",
+        "IMS-",
+        "S-Bienestar",
+        "medica-",
+        "mentos",
+        "- 2 -",
+        "\uf0b7 ",
+        "Ã©",
+        "â€œ",
     ]
 )
 ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=200)
@@ -143,14 +161,21 @@ def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @FUZZ
 def _reads_or_fails_in_one_line(p: Path) -> None:
-    """Either text with content, or a ReadError of one line that starts with the path."""
+    """Either text with content and one-line warnings naming the file, or a one-line ReadError
+    that starts with the path; and read_text agrees with read_release."""
     try:
-        out = read_text(p)
+        out, notes = read_release(p)
     except ReadError as exc:
         msg = str(exc)
-        assert msg.startswith(str(p)) and "\n" not in msg
+        assert msg.startswith(str(p)) and "\n" not in msg and "\r" not in msg
+        with pytest.raises(ReadError):
+            read_text(p)
     else:
         assert isinstance(out, str) and out.strip()
+        for note in notes:
+            assert note.startswith(str(p)) and "\n" not in note and "\r" not in note
+        assert read_text(p) == out
+        check_segmentation(out, segment(out))
 
 
 @given(data=st.binary(max_size=2000))
@@ -176,8 +201,28 @@ HTML_TOKENS = st.sampled_from(
         "<style>",
         "<br>",
         "<td>",
+        "</td>",
+        "<th>",
         "<tr>",
+        "</tr>",
         "<table>",
+        "</table>",
+        "<ol>",
+        "<li>",
+        "<h1>",
+        "</h1>",
+        "<nav>",
+        "<footer>",
+        "<main>",
+        "<form>",
+        "<div class='entry-content'>",
+        "<div class='share'>",
+        "<span class='tags'>",
+        "<p hidden>",
+        "<a href='x'>",
+        "</a>",
+        "|",
+        "Foto: IMSS",
         "<!--",
         "-->",
         "<![CDATA[",

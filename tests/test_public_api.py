@@ -24,7 +24,7 @@ def test_shipped_model_loads_and_tags_a_seed_like_text():
     proba = tagger.predict_proba(["Se distribuyeron medicamentos a los almacenes estatales.", "Buenas tardes."])
     assert proba.shape == (2, 4)
     assert np.all((proba >= 0) & (proba <= 1))
-    assert tagger.manifest["name"] == "default"
+    assert tagger.manifest["name"] == "shipped"  # experiments/shipped.yaml: the chosen design on every split
     paragraphs = tagger.tag_text(
         "Anunció que pronto habrá convocatorias para la contratación de médicos especialistas.\n\n"
         "Se concluirá la construcción del hospital y se instalarán dos tomógrafos."

@@ -13,6 +13,7 @@ import pytest
 
 from bulletin_clf.errors import ReadError
 from bulletin_clf.read import DEFAULT_MAX_BYTES, read_text
+from bulletin_clf.segment import segment
 
 
 def read_error(path: Path | str, *needles: str, **kwargs: int) -> str:
@@ -342,7 +343,9 @@ def test_docx_paragraphs_and_table(tmp_path: Path) -> None:
     out = read_text(p)
     blocks = [b for b in out.split("\n\n") if b]
     assert blocks[:3] == ["IMSS amplía la atención", "Se contrataron médicos.", "La secretaría informó."]
-    assert {"Tlaxcala", "179"} <= set(blocks)
+    # A table is read as a table: one "| cell | cell |" line per row, one paragraph per row.
+    assert blocks[3:] == ["| Estado | Comités |", "| Tlaxcala | 179 |"]
+    assert segment(out).paragraphs[3:] == ["Estado | Comités", "Tlaxcala | 179"]
 
 
 def test_docx_table_stays_where_it_is_and_merged_cells_count_once(tmp_path: Path) -> None:
@@ -356,8 +359,10 @@ def test_docx_table_stays_where_it_is_and_merged_cells_count_once(tmp_path: Path
     document.add_paragraph("Después de la tabla.")
     p = tmp_path / "tabla.docx"
     document.save(str(p))
-    blocks = [b for b in read_text(p).split("\n\n") if b]
-    assert blocks == ["Antes de la tabla.", "Avance de obras", "Hospital", "90 %", "Después de la tabla."]
+    out = read_text(p)
+    blocks = [b for b in out.split("\n\n") if b]
+    assert blocks == ["Antes de la tabla.", "| Avance de obras |", "| Hospital | 90 % |", "Después de la tabla."]
+    assert segment(out).paragraphs == ["Antes de la tabla.", "Avance de obras", "Hospital | 90 %", "Después de la tabla."]
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """Stage 2: segment, clean_text and boilerplate_reason.
 
 The seed expectations below were written by reading each bulletin in
-``shared/corpus/seeds`` by eye (titles and leads are paragraphs, each bullet is
+``examples/seeds`` (copies of the project's shared seed corpus, kept in the repo
+so that these tests never skip) by eye (titles and leads are paragraphs, each bullet is
 its own paragraph, an attribution name under a quote is its own paragraph),
 not by running the segmenter.
 """
@@ -16,7 +17,7 @@ import pytest
 
 from bulletin_clf.segment import DroppedLine, Segmentation, boilerplate_reason, clean_text, segment
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared/corpus/seeds"
+SEEDS = Path(__file__).resolve().parents[1] / "examples" / "seeds"
 
 # stem -> (paragraphs as (first words, last words), dropped (reason, text))
 SEED_EXPECTED: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
@@ -132,12 +133,13 @@ SEED_EXPECTED: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = 
 
 
 def _seed_text(stem: str) -> str:
-    if not SEEDS.is_dir():
-        pytest.skip(f"seed bulletins not found at {SEEDS} (the repo's parent must hold shared/corpus/seeds)")
     path = SEEDS / f"{stem}.txt"
-    if not path.is_file():
-        pytest.skip(f"seed bulletin {path} is missing")
+    assert path.is_file(), f"seed bulletin {path} is missing (examples/seeds ships with the repo)"
     return path.read_text(encoding="utf-8")
+
+
+def test_every_seed_has_expectations() -> None:
+    assert sorted(p.stem for p in SEEDS.glob("*.txt")) == sorted(SEED_EXPECTED)
 
 
 @pytest.mark.parametrize("stem", sorted(SEED_EXPECTED))

@@ -22,7 +22,7 @@ import numpy as np
 
 from ._labels import LABELS
 from .errors import BulletinError, ModelLoadError, ReadError
-from .read import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, read_text
+from .read import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, Budget, read_release, read_text
 from .segment import DroppedLine, segment
 
 
@@ -453,13 +453,16 @@ def _read_one(path: Path, problem: str | None, kwargs: dict[str, Any]) -> _Read:
         doc.error = f"{shown}: {problem}"
         return _Read(doc)
     try:
-        text = read_text(path, max_bytes=kwargs.get("max_bytes", DEFAULT_MAX_BYTES))
+        budget = Budget(path)  # one time budget for reading and segmenting this file
+        text, read_warnings = read_release(path, max_bytes=kwargs.get("max_bytes", DEFAULT_MAX_BYTES), budget=budget)
         doc.doc_id = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
         skip = kwargs.get("skip")
         if skip and (shown, doc.doc_id) in skip:
             doc.skipped = True
             return _Read(doc)
-        seg = segment(text)
+        doc.warnings.extend(display_path(w).replace(display_path(path), shown) if name else display_path(w)
+                            for w in read_warnings)
+        seg = segment(text, budget=budget)
         doc.dropped = seg.dropped
         if not seg.paragraphs:
             doc.error = f"{shown}: no content paragraphs (only boilerplate or empty)"
