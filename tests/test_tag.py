@@ -255,3 +255,28 @@ def test_language_check_works_on_short_texts():
     assert looks_non_spanish("Le ministère de la santé annonce de nouveaux hôpitaux pour la région.")
     assert not looks_non_spanish("La secretaría de salud anunció nuevos hospitales para la región.")
     assert not looks_non_spanish("Hospital General")  # too few words to tell
+
+
+def test_a_worker_that_dies_fails_only_its_files(tiny_model_dir, tmp_path, monkeypatch):
+    """Like the out-of-memory killer: the worker reading one file exits; the batch goes on."""
+    import os as _os
+
+    from bulletin_clf import tag as tag_module
+
+    for i in range(40):
+        (tmp_path / f"r{i:02d}.txt").write_text(RELEASE + f"\n\nPárrafo {i} sobre el abasto.", encoding="utf-8")
+    real = tag_module._read_one
+
+    def deadly(path, problem, kwargs):
+        if path.name == "r05.txt" and problem is None and _os.getpid() != parent:
+            _os._exit(9)  # only inside a worker process
+        return real(path, problem, kwargs)
+
+    parent = _os.getpid()
+    monkeypatch.setattr(tag_module, "_read_one", deadly)
+    docs = list(tag_files([tmp_path], tagger=load(tiny_model_dir), n_jobs=2))
+    assert len(docs) == 40
+    failed = [d for d in docs if d.error]
+    assert 1 <= len(failed) <= 8 and any(d.path.endswith("r05.txt") for d in failed)
+    assert all("worker process" in d.error for d in failed)
+    assert all(d.paragraphs for d in docs if not d.error)

@@ -167,6 +167,31 @@ class PartialRun:
                 elif isinstance(obj, dict) and "doc_id" in obj:
                     yield "record", obj
 
+    def committed_raw(self) -> Iterator[bytes]:
+        """:meth:`committed_lines` as UTF-8 bytes, for copying without decoding (finished files together)."""
+        pending: list[bytes] = []
+        emitted: set[bytes] = set()
+        with open(self.path, "rb") as fh:
+            for i, line in enumerate(fh):
+                if not line.endswith(b"\n"):
+                    return  # cut by a kill
+                if line.startswith(b'{"_'):
+                    try:
+                        obj = json.loads(line)
+                    except (json.JSONDecodeError, UnicodeDecodeError):
+                        continue
+                    if i == 0 and obj.get("_format") == PARTIAL_FORMAT:
+                        continue
+                    if obj.get("_reset") is True:
+                        pending = []
+                    elif isinstance(obj.get("_done"), dict):
+                        if line not in emitted:  # the same marker twice: the file was written twice
+                            emitted.add(line)
+                            yield b"".join(pending)
+                        pending = []
+                elif line.startswith(b"{"):
+                    pending.append(line)
+
     def committed_lines(self) -> Iterator[str]:
         """Raw record lines of finished files, in the order their files finished (each file once).
 
@@ -295,12 +320,13 @@ class PartialRun:
         n = 0
         try:
             with open(tmp, "wb") as raw:
-                if fmt == "jsonl":  # the lines are already the output: copy them
-                    for line in self.committed_lines():
-                        raw.write(line.encode("utf-8"))
+                if fmt == "jsonl":  # the lines are already the output: copy them, a finished file at a time
+                    for block in self.committed_raw():
+                        raw.write(block)
                         if on_record is not None:
-                            on_record(json.loads(line))
-                        n += 1
+                            for line in block.splitlines():
+                                on_record(json.loads(line))
+                        n += block.count(b"\n")
                 else:
                     writer = _writer(fmt, raw)
                     for rec in self.committed_records():

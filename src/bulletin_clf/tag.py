@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import traceback
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ class Tagger:
     """
 
     def __init__(self, model: Any, manifest: Mapping[str, Any], *, thresholds: Any = None) -> None:
+        self._source: tuple[str, bool, bool, str] | None = None  # how load() made it (workers reload from it)
         self._model = model  # a fitted TopicModel, or the numpy-only LinearScorer
         self.manifest = dict(manifest)
         saved = manifest.get("thresholds", getattr(model, "thresholds_", None))
@@ -246,7 +248,9 @@ def load(
         allow_version_mismatch=allow_version_mismatch,
         prefer_pickle=backend == "pickle",
     )
-    return Tagger(model, manifest, thresholds=thresholds)
+    tagger = Tagger(model, manifest, thresholds=thresholds)
+    tagger._source = (str(directory), allow_pickle, allow_version_mismatch, backend)
+    return tagger
 
 
 # --- batches of files ---------------------------------------------------------
@@ -350,7 +354,7 @@ def _walk(folder: Path, root: Path, seen: set[tuple[int, int]], out: InputFiles,
 _WORD = re.compile(r"[^\W\d_]+")
 
 
-_LANG_SAMPLE = 4000  # characters: enough words to tell the language, cheap on long releases
+_LANG_SAMPLE = 2000  # characters (some 300 words): enough to tell the language, cheap on long releases
 _LANG_MIN_WORDS = 8  # below this, too few words to tell
 
 
@@ -639,7 +643,7 @@ def _run_chunks(fn: Any, paths: Any, *, tagger: Tagger | None, thresholds: Any =
     workers = n_jobs if n_jobs is not None else default_workers(len(files))
     if workers == -1:
         workers = cores
-    size = max(8, min(256, len(files) // (max(workers, 1) * 4) or 1))
+    size = max(8, min(64, len(files) // (max(workers, 1) * 8) or 1))  # small chunks: workers finish together
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     workers = max(1, min(workers, cores, len(chunks)))
     if workers <= 1:
@@ -657,18 +661,107 @@ def default_workers(n_files: int) -> int:
 _PARALLEL_MIN_FILES = 64
 
 
+_WORKER_TAGGERS: dict[Any, Tagger] = {}
+
+
+def _in_worker(fn: Any, spec: Any, chunk: list[tuple[Path, str | None]], kwargs: dict[str, Any]) -> list[Any]:
+    """Run ``fn`` on a chunk in a worker, with the tagger loaded once per process from ``spec``."""
+    if isinstance(spec, Tagger):
+        return fn(spec, chunk, kwargs)
+    (path, allow_pickle, mismatch, backend), thresholds = spec
+    key = (path, allow_pickle, mismatch, backend, tuple(thresholds))
+    tagger = _WORKER_TAGGERS.get(key)
+    if tagger is None:
+        import warnings
+
+        with warnings.catch_warnings():  # the parent already showed any version warning
+            warnings.simplefilter("ignore")
+            tagger = load(path, thresholds=thresholds, allow_pickle=allow_pickle,
+                          allow_version_mismatch=mismatch, backend=backend)
+        _WORKER_TAGGERS[key] = tagger
+    return fn(tagger, chunk, kwargs)
+
+
 def _parallel_chunks(
     fn: Any, tagger: Tagger, chunks: list[list[tuple[Path, str | None]]], kwargs: dict[str, Any], workers: int
 ) -> Iterator[list[Any]]:
     """Chunks tagged by worker processes, in order; a chunk whose worker dies is retried
-    once alone, then failed file by file, and the rest go on."""
+    once alone, then failed file by file, and the rest go on.
+
+    On Linux the workers are forked, so they start with the model already
+    loaded (no interpreter start, no unpickling); elsewhere joblib's loky
+    workers load it once from its directory.
+    """
+    import multiprocessing
+
+    if "fork" in multiprocessing.get_all_start_methods() and sys.platform.startswith("linux"):
+        yield from _forked_chunks(fn, tagger, chunks, kwargs, workers)
+    else:
+        yield from _loky_chunks(fn, tagger, chunks, kwargs, workers)
+
+
+_FORK_STATE: dict[str, Any] = {}
+
+
+def _forked_run(i: int) -> list[Any]:
+    st = _FORK_STATE
+    return st["fn"](st["tagger"], st["chunks"][i], st["kwargs"])
+
+
+def _forked_chunks(
+    fn: Any, tagger: Tagger, chunks: list[list[tuple[Path, str | None]]], kwargs: dict[str, Any], workers: int
+) -> Iterator[list[Any]]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    _FORK_STATE.update(fn=fn, tagger=tagger, chunks=chunks, kwargs=kwargs)  # inherited by the forked workers
+    ctx = multiprocessing.get_context("fork")
+    i = 0
+    try:
+        while i < len(chunks):
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            try:
+                ahead = 2 * workers  # bounded in flight: memory stays flat however many chunks
+                futures = [pool.submit(_forked_run, j) for j in range(i, min(i + ahead, len(chunks)))]
+                nxt = i + len(futures)
+                while futures:
+                    result = futures.pop(0).result()
+                    yield result
+                    i += 1
+                    if nxt < len(chunks):
+                        futures.append(pool.submit(_forked_run, nxt))
+                        nxt += 1
+            except BrokenProcessPool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                retry = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+                try:
+                    yield retry.submit(_forked_run, i).result()
+                except BrokenProcessPool:
+                    dead = "the worker process reading this file (or one beside it) died: killed, or out of memory"
+                    yield fn(tagger, [(p, dead) for p, _ in chunks[i]], kwargs)
+                finally:
+                    retry.shutdown(wait=True)
+                i += 1
+                continue
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)  # no worker outlives the batch
+    finally:
+        _FORK_STATE.clear()
+
+
+def _loky_chunks(
+    fn: Any, tagger: Tagger, chunks: list[list[tuple[Path, str | None]]], kwargs: dict[str, Any], workers: int
+) -> Iterator[list[Any]]:
     from joblib import Parallel, delayed
     from joblib.externals.loky.process_executor import TerminatedWorkerError
 
+    # Workers load the model once from its directory instead of unpickling it with every chunk.
+    spec: Any = (tagger._source, tagger.thresholds.tolist()) if tagger._source is not None else tagger
 
     def run(todo: list[list[tuple[Path, str | None]]], n: int) -> Iterator[list[Any]]:
         return Parallel(n_jobs=n, return_as="generator", pre_dispatch="2*n_jobs", idle_worker_timeout=5)(
-            delayed(fn)(tagger, chunk, kwargs) for chunk in todo
+            delayed(_in_worker)(fn, spec, chunk, kwargs) for chunk in todo
         )
 
     i = 0
