@@ -41,7 +41,7 @@ from .errors import BulletinError
 PARTIAL_FORMAT = "bulletin_clf.partial/1"
 CSV_HEADER = ["source", "doc_id", "para_idx", "text", "labels", *[f"score_{label}" for label in LABELS], "terms",
               "warnings"]
-PARQUET_ROWS = 50_000  # records per Parquet row group: bounded memory at any size
+PARQUET_ROWS = 10_000  # records per Parquet row group, buffered as dicts: keeps memory flat at any size
 
 
 def display_path(path: str | os.PathLike[str]) -> str:
@@ -168,7 +168,12 @@ class PartialRun:
                     yield "record", obj
 
     def committed_raw(self) -> Iterator[bytes]:
-        """:meth:`committed_lines` as UTF-8 bytes, for copying without decoding (finished files together)."""
+        """The record lines of finished files as UTF-8 bytes, a finished file at a time, each file once.
+
+        Records of one file are written together before its done marker, so the
+        lines pending at a marker are that file's; a reset marker drops the
+        lines of a file an interrupted run had not finished.
+        """
         pending: list[bytes] = []
         emitted: set[bytes] = set()
         with open(self.path, "rb") as fh:
@@ -190,37 +195,6 @@ class PartialRun:
                             yield b"".join(pending)
                         pending = []
                 elif line.startswith(b"{"):
-                    pending.append(line)
-
-    def committed_lines(self) -> Iterator[str]:
-        """Raw record lines of finished files, in the order their files finished (each file once).
-
-        Records of one file are written together before its done marker, so the
-        lines pending at a marker are that file's; a reset marker drops the
-        lines of a file an interrupted run had not finished.
-        """
-        pending: list[str] = []
-        emitted: set[tuple[str, str]] = set()
-        with open(self.path, encoding="utf-8", newline="\n") as fh:
-            for i, line in enumerate(fh):
-                if not line.endswith("\n"):
-                    return  # cut by a kill
-                if line.startswith('{"_'):
-                    try:
-                        obj = json.loads(line)
-                    except json.JSONDecodeError:
-                        continue
-                    if i == 0 and obj.get("_format") == PARTIAL_FORMAT:
-                        continue
-                    if obj.get("_reset") is True:
-                        pending = []
-                    elif isinstance(obj.get("_done"), dict):
-                        key = (obj["_done"]["source"], obj["_done"]["doc_id"])
-                        if key not in emitted:
-                            emitted.add(key)
-                            yield from pending
-                        pending = []
-                elif line.startswith("{"):
                     pending.append(line)
 
     def committed_records(self) -> Iterator[dict[str, Any]]:

@@ -22,6 +22,7 @@ the manifest too. That is why no pickle is read by default.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -30,8 +31,9 @@ import platform
 import re
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ._labels import LABELS
 from ._version import __version__
@@ -81,11 +83,13 @@ def write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode())
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+@contextlib.contextmanager
+def atomic_stream(path: Path) -> Iterator[IO[bytes]]:
+    """A binary file whose content replaces ``path`` only when the block ends without error."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
         # mkstemp creates 0600 files; give the result the permissions a plain
         # open() would (0666 minus umask) so shared model dirs stay readable.
         umask = os.umask(0)
@@ -95,6 +99,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    with atomic_stream(path) as fh:
+        fh.write(data)
 
 
 def save_model(model: Any, directory: str | os.PathLike[str], *, manifest: dict[str, Any]) -> Path:

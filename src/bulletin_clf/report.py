@@ -18,7 +18,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,7 +27,7 @@ import numpy as np
 from ._labels import LABELS, NONE_LABEL
 from ._version import __version__
 from .errors import BulletinError
-from .persist import atomic_write_bytes, write_json
+from .persist import atomic_stream, atomic_write_bytes, write_json
 
 
 def _pyplot() -> Any:
@@ -367,7 +367,7 @@ class ReportBuilder:
                                 "(made with html=False, or closed)")
         self._spool.flush()
         rows = self.rows()
-        with _atomic_stream(Path(path)) as out:
+        with atomic_stream(Path(path)) as out:
             out.write(_page_head(title, rows, self.n_records).encode("utf-8", "replace"))
             for rel, row in zip(self._releases.values(), rows, strict=True):
                 out.write(_release_head(rel, row).encode("utf-8", "replace"))
@@ -430,22 +430,6 @@ def write_html_report(
         for rec in records:
             builder.add(rec)
         builder.write_html(path, title=title)
-
-
-@contextlib.contextmanager
-def _atomic_stream(path: Path) -> Iterator[IO[bytes]]:
-    """A file object whose content replaces ``path`` only when the block ends without error."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- the HTML page ----------------------------------------------------------------
