@@ -23,7 +23,7 @@ import numpy as np
 
 from ._labels import LABELS
 from .errors import BulletinError, ModelLoadError, ReadError
-from .read import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, Budget, read_release, read_text
+from .read import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, Budget, read_release
 from .segment import DroppedLine, segment
 
 
@@ -412,31 +412,9 @@ def tag_document(
     read; two files with the same text are two documents. ``name`` is shown
     instead of the path (a release read from standard input).
     """
-    from .output import display_path
-
-    shown = name if name is not None else display_path(path)
-    doc = TaggedDocument(path=shown)
-    try:
-        text = read_text(path, max_bytes=max_bytes)
-        doc.doc_id = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        if skip and (shown, doc.doc_id) in skip:
-            doc.skipped = True
-            return doc
-        seg = segment(text)
-        doc.dropped = seg.dropped
-        if not seg.paragraphs:
-            doc.error = f"{shown}: no content paragraphs (only boilerplate or empty)"
-            return doc
-        if looks_non_spanish(text):
-            doc.warnings.append(f"{shown}: text does not look like Spanish; topics may be meaningless")
-        doc.paragraphs = tagger.tag_paragraphs(seg.paragraphs, explain=explain)
-    except ReadError as exc:
-        doc.error = display_path(str(exc)).replace(display_path(path), shown) if name else display_path(str(exc))
-    except Exception as exc:  # a bug must not stop the batch; report it per file
-        doc.error = f"{shown}: internal error ({type(exc).__name__}: {exc})"
-        if debug:
-            doc.error += "\n" + traceback.format_exc()
-    return doc
+    kwargs = {"explain": explain, "max_bytes": max_bytes, "debug": debug, "skip": skip,
+              "names": {str(path): name} if name is not None else {}}
+    return _tag_chunk(tagger, [(Path(path), None)], kwargs)[0]
 
 
 @dataclass
