@@ -115,3 +115,34 @@ def test_char_blocks_batch_path_equals_per_text_path(char_scorer: LinearScorer) 
 @given(texts=st.lists(TEXT, max_size=8))
 def test_char_blocks_on_random_text(char_scorer: LinearScorer, texts: list[str]) -> None:
     _assert_same(char_scorer, texts)
+
+
+@pytest.mark.parametrize("n_keys", [0, 1, 7, 1000, 20_000])
+def test_key_table_finds_every_key_and_nothing_else(n_keys: int) -> None:
+    from bulletin_clf._linear import _KeyTable
+
+    rng = np.random.default_rng(n_keys)
+    keys = np.unique(rng.integers(0, 2**62, n_keys * 2))[:n_keys]
+    rng.shuffle(keys)
+    columns = rng.permutation(n_keys)
+    table = _KeyTable(keys, columns)
+    absent = rng.integers(0, 2**62, 5000)
+    absent = absent[~np.isin(absent, keys)]
+    queries = np.concatenate([keys, absent, keys[: n_keys // 2]])
+    expected = dict(zip(keys.tolist(), columns.tolist(), strict=True))
+    assert table.lookup(queries).tolist() == [expected.get(k, -1) for k in queries.tolist()]
+
+
+def test_key_table_with_keys_that_share_their_home_slot() -> None:
+    """Keys built to collide (same high bits of the hash) are all found by probing."""
+    from bulletin_clf._linear import _KeyTable
+
+    probe = _KeyTable(np.arange(64, dtype=np.int64), np.arange(64))
+    candidates = np.arange(200_000, dtype=np.int64)
+    home = probe._home(candidates)
+    colliding = candidates[home == home[0]][:40]
+    assert len(colliding) >= 20
+    keys = np.concatenate([colliding, np.arange(10**6, 10**6 + 24, dtype=np.int64)])
+    table = _KeyTable(keys, np.arange(len(keys)))
+    assert table.lookup(keys).tolist() == list(range(len(keys)))
+    assert table.lookup(candidates[home == home[0]][40:60]).tolist() == [-1] * 20

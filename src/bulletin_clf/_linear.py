@@ -229,33 +229,94 @@ def _byte_table(fold: bool, drop_digits: bool) -> bytes:
     return bytes(table)
 
 
+_CODE_OFFSET = 3  # token codes start at -3 (see _TokenCodes)
+
+
+class _KeyTable:
+    """Exact lookup of int64 keys (n-gram keys) to columns: an open-addressing hash table.
+
+    Built once per model; a lookup is a few vectorised gathers, where a sorted
+    search costs one per halving. Keys are non-negative; ``-1`` marks an empty
+    slot and a key that is not in the table.
+    """
+
+    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the high bits of key * 2^64/phi
+
+    def __init__(self, keys: np.ndarray, columns: np.ndarray) -> None:
+        self.bits = max(4, int(len(keys) * 4 - 1).bit_length())  # load factor at most 1/4: short probes
+        self.mask = (1 << self.bits) - 1
+        self.keys = np.full(1 << self.bits, -1, dtype=np.int64)
+        self.columns = np.full(1 << self.bits, -1, dtype=np.int64)
+        pending = np.arange(len(keys))
+        home = self._home(keys)
+        self.max_probe = 0
+        probe = 0
+        while len(pending):  # linear probing, all keys placed step by step
+            slot = (home[pending] + probe) & self.mask
+            free = self.keys[slot] == -1
+            # Of the keys that reach the same free slot in this step, the first takes it.
+            _, first = np.unique(slot[free], return_index=True)
+            placed = pending[free][first]
+            self.keys[slot[free][first]] = keys[placed]
+            self.columns[slot[free][first]] = columns[placed]
+            self.max_probe = probe
+            taken = np.zeros(len(pending), dtype=bool)
+            taken[np.flatnonzero(free)[first]] = True
+            pending = pending[~taken]
+            probe += 1
+
+    def _home(self, keys: np.ndarray) -> np.ndarray:
+        return ((keys.astype(np.uint64) * self._MULTIPLIER) >> np.uint64(64 - self.bits)).astype(np.int64)
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """The column of each key, ``-1`` where the key is not in the table."""
+        found = np.full(len(keys), -1, dtype=np.int64)
+        pending = np.arange(len(keys))
+        home = self._home(keys)
+        for probe in range(self.max_probe + 1):
+            if not len(pending):
+                break
+            slot = (home[pending] + probe) & self.mask
+            stored = self.keys[slot]
+            hit = stored == keys[pending]
+            found[pending[hit]] = self.columns[slot[hit]]
+            pending = pending[~hit & (stored != -1)]  # an empty slot ends the search: not there
+        return found
+
+
 class _WordBlock:
     """Vectorised word n-gram TF-IDF for a batch of paragraphs.
 
     Same features as ``_WordAnalyzer`` + vocabulary lookup + TF-IDF, but the
     per-token work is one dict lookup: n-grams become integer keys over a
-    table of the words that occur in vocabulary terms, matched with a sorted
-    search, and counting, weighting and normalising are numpy operations.
+    table of the words that occur in vocabulary terms, matched with an array
+    (unigrams) or a hash table (longer n-grams), and counting, weighting and
+    normalising are numpy operations.
     """
 
     def __init__(self, normalizer: SpanishNormalizer, lo: int, hi: int, terms: list[str], idf: np.ndarray,
                  sublinear: bool) -> None:
-        words: dict[str, int] = {}
-        grams: dict[int, list[tuple[int, int]]] = {}
         parts = [term.split(" ") for term in terms]
-        for ws in parts:
-            for w in ws:
-                words.setdefault(w, len(words))
+        flat = list(chain.from_iterable(parts))
+        words = {w: i for i, w in enumerate(dict.fromkeys(flat))}  # ids in order of first use
         self.base = max(len(words), 1)
-        for column, ws in enumerate(parts):
-            key = 0
-            for w in ws:
-                key = key * self.base + words[w]
-            grams.setdefault(len(ws), []).append((key, column))
-        self.keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for n, pairs in grams.items():
-            pairs.sort()
-            self.keys[n] = (np.array([k for k, _ in pairs], dtype=np.int64), np.array([c for _, c in pairs], dtype=np.int64))
+        word_ids = np.fromiter(map(words.__getitem__, flat), dtype=np.int64, count=len(flat))
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        starts = np.cumsum(lengths) - lengths
+        # Unigrams: a word id indexes its column directly (codes -3..-1 land on -1);
+        # longer n-grams are keys sum(id_k * base^(n-1-k)) in a hash table.
+        self.unigram_columns: np.ndarray | None = None
+        self.tables: dict[int, _KeyTable] = {}
+        for n in np.unique(lengths).tolist():
+            columns = np.flatnonzero(lengths == n)
+            keys = np.zeros(len(columns), dtype=np.int64)
+            for k in range(n):
+                keys = keys * self.base + word_ids[starts[columns] + k]
+            if n == 1:
+                self.unigram_columns = np.full(self.base + _CODE_OFFSET, -1, dtype=np.int64)
+                self.unigram_columns[keys + _CODE_OFFSET] = columns
+            else:
+                self.tables[n] = _KeyTable(keys, columns)
         self.normalizer, self.lo, self.hi = normalizer, lo, hi
         self.codes = _TokenCodes(normalizer, words)
         fold = normalizer.strip_accents
@@ -313,8 +374,13 @@ class _WordBlock:
         kept = codes != -1
         codes, docs = codes[kept], docs[kept]
         rows, cols = [], []
-        for n in range(self.lo, self.hi + 1):
-            if n not in self.keys or len(codes) < n:
+        if self.lo == 1 and self.unigram_columns is not None:
+            col = self.unigram_columns[codes + _CODE_OFFSET]
+            hit = col >= 0
+            rows.append(docs[hit])
+            cols.append(col[hit])
+        for n in range(max(self.lo, 2), self.hi + 1):
+            if n not in self.tables or len(codes) < n:
                 continue
             span = len(codes) - n + 1
             key = codes[:span].copy()
@@ -324,15 +390,18 @@ class _WordBlock:
                 valid &= nxt >= 0
                 key = key * self.base + nxt
             key, doc = key[valid], docs[:span][valid]
-            sorted_keys, columns = self.keys[n]
-            pos = np.minimum(np.searchsorted(sorted_keys, key), len(sorted_keys) - 1)
-            hit = sorted_keys[pos] == key
+            col = self.tables[n].lookup(key)
+            hit = col >= 0
             rows.append(doc[hit])
-            cols.append(columns[pos[hit]])
+            cols.append(col[hit])
         if not rows:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, np.zeros(0)
-        cells, counts = np.unique(np.concatenate(rows) * self.width + np.concatenate(cols), return_counts=True)
+        cells = np.concatenate(rows) * self.width + np.concatenate(cols)
+        if len(texts) * self.width < 2**31:  # sorting int32 is about twice as fast
+            cells = cells.astype(np.int32)
+        cells, counts = np.unique(cells, return_counts=True)
+        cells = cells.astype(np.int64, copy=False)
         row, col = cells // self.width, cells % self.width
         tf = counts.astype(np.float64)
         if self.sublinear:
