@@ -563,3 +563,45 @@ def test_long_hard_wrapped_block_is_fast() -> None:
     seg = segment("\n".join(lines))
     assert time.perf_counter() - start < 5
     assert seg.paragraphs == [" ".join(lines)]
+
+
+def test_invisible_characters_are_all_non_printable() -> None:
+    """clean_text skips its regex when the text is printable: exact only if this holds."""
+    from bulletin_clf.segment import _INVISIBLE
+
+    assert all(not chr(c).isprintable() for c in _INVISIBLE)
+
+
+@pytest.mark.parametrize("text", ["Texto\tcon tabulador\ny salto", "sin nada raro", "a\u200bb", "x\u00a0y\u00ad", ""])
+def test_clean_text_fast_path_equals_the_regex(text: str) -> None:
+    from bulletin_clf.segment import _INVISIBLE_RE
+
+    assert clean_text(text) == unicodedata.normalize("NFC", _INVISIBLE_RE.sub("", text))
+
+
+def test_all_rights_guard_is_exact() -> None:
+    """The "todos los derechos reservados" rule runs only on lines containing "rvado":
+    no character other than those five letters (in either case) matches them ignoring case."""
+    import re
+    import sys
+
+    letters = re.compile("[rvado]", re.IGNORECASE)
+    matching = [chr(c) for c in range(sys.maxunicode + 1) if letters.fullmatch(chr(c))]
+    assert all(c.lower() in "rvado" and len(c.lower()) == 1 for c in matching)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("Gobierno de Oaxaca. Todos los derechos reservados.", "copyright"),
+        ("TODOS LOS DERECHOS RESERVADOS", "copyright"),
+        ("x" * 119 + " todos los derechos reservados " + "y" * 119, "copyright"),
+        ("x" * 121 + " todos los derechos reservados", None),
+        ("Etiquetas: todos los derechos reservados", "tag list"),  # an earlier rule decides first
+        ("Lee también: todos los derechos reservados", "copyright"),  # a later one does not
+        ("Por: Redacción. Todos los derechos reservados", "copyright"),  # copyright comes before byline
+        ("Se informó que todos los derechos reservados a los trabajadores se respetan " * 4, None),
+    ],
+)
+def test_all_rights_rule_keeps_its_place_in_the_order(line: str, reason: str | None) -> None:
+    assert boilerplate_reason(line) == reason
