@@ -280,3 +280,19 @@ def test_a_worker_that_dies_fails_only_its_files(tiny_model_dir, tmp_path, monke
     assert 1 <= len(failed) <= 8 and any(d.path.endswith("r05.txt") for d in failed)
     assert all("worker process" in d.error for d in failed)
     assert all(d.paragraphs for d in docs if not d.error)
+
+
+def test_score_steps_equal_pythons_round_to_four_decimals():
+    """Records carry scores as round(p, 4); the batch formatter rounds in numpy."""
+    from bulletin_clf.tag import _SCORE_STEPS, _score_steps
+
+    rng = np.random.default_rng(0)
+    values = np.concatenate([
+        rng.random(200_000),
+        (np.arange(10_000) + 0.5) / 10_000,  # half steps, as close as floats get
+        np.nextafter((np.arange(10_000) + 0.5) / 10_000, 0.0),
+        np.nextafter((np.arange(10_000) + 0.5) / 10_000, 1.0),
+        [0.0, 1.0, 5e-5, 0.99995, 1e-300],
+    ])
+    steps = _score_steps(values.reshape(-1, 5)).ravel()
+    assert [round(v, 4) for v in values.tolist()] == [k / _SCORE_STEPS for k in steps.tolist()]

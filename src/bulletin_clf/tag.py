@@ -8,14 +8,17 @@ instead of an exception, so one bad file never stops a batch.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 import sys
 import traceback
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _encode_json_string
 from pathlib import Path
 from typing import Any
 
@@ -266,8 +269,6 @@ class InputFiles:
 
     def skipped_summary(self) -> str:
         """``"skipped 3 files: .doc 2, hidden 1"``, or ``""``."""
-        from collections import Counter
-
         if not self.skipped:
             return ""
         counts = Counter(reason for _, reason in self.skipped)
@@ -387,10 +388,13 @@ def looks_non_spanish(text: str) -> bool:
     Compares the share of Spanish function words with that of English,
     French, Portuguese and Italian ones in the first characters of the text.
     """
-    words = [w.lower() for w in _WORD.findall(text[:_LANG_SAMPLE])]
+    words = _WORD.findall(text[:_LANG_SAMPLE])
     if len(words) < _LANG_MIN_WORDS:
         return False
-    share = {lang: sum(map(vocab.__contains__, words)) / len(words) for lang, vocab in _FUNCTION_WORDS.items()}
+    # Each word lowered on its own (lowering the sample first can split a word:
+    # "İ" lowers to "i" + a combining dot), in one call: no case mapping makes a space.
+    counts = Counter(" ".join(words).lower().split(" "))
+    share = {lang: sum(counts[w] for w in vocab if w in counts) / len(words) for lang, vocab in _FUNCTION_WORDS.items()}
     other = max(v for lang, v in share.items() if lang != "es")
     return other >= 0.08 and other > 1.5 * share["es"]
 
@@ -516,16 +520,42 @@ def _record_lines(doc: TaggedDocument, paragraphs: list[str], proba: np.ndarray,
     if date is not None:
         tail += ', "date": ' + json.dumps(date)
     out = []
-    rounded = [[round(v, 4) for v in row] for row in proba.tolist()]  # Python's round, as the records always had
-    for i, (text, row, code) in enumerate(zip(paragraphs, rounded, codes.tolist(), strict=True)):
-        scores = ", ".join(f"{k}: {v!r}" for k, v in zip(_SCORE_KEYS, row, strict=True))
+    texts = _score_texts()
+    steps = _score_steps(proba).tolist()
+    for i, (text, row, code) in enumerate(zip(paragraphs, steps, codes.tolist(), strict=True)):
+        scores = ", ".join([texts[0][row[0]], texts[1][row[1]], texts[2][row[2]], texts[3][row[3]]])
         terms = ""
         if explain > 0:
             found = tagger.explain(text, top=explain, labels=_LABEL_SETS[code])
             terms = ', "terms": ' + json.dumps(found, ensure_ascii=False)
-        out.append(f'{head}, "para_idx": {i}, "text": {json.dumps(text, ensure_ascii=False)}, '
+        # encode_basestring is what json.dumps(str, ensure_ascii=False) calls, without building an encoder.
+        out.append(f'{head}, "para_idx": {i}, "text": {_encode_json_string(text)}, '
                    f'"labels": {_LABELS_JSON[code]}, "scores": {{{scores}}}{terms}{tail}}}\n')
     return "".join(out)
+
+
+_SCORE_STEPS = 10_000  # records carry scores rounded to 4 decimals
+
+
+def _score_steps(proba: np.ndarray) -> np.ndarray:
+    """``round(p, 4) * 10_000`` of every score as integers, equal to Python's ``round``.
+
+    ``rint(p * 10_000)`` is the correctly rounded step unless the product lies
+    next to a half step, where its rounding error (below 1e-12) could decide;
+    those few values are rounded by Python.
+    """
+    scaled = np.asarray(proba, dtype=np.float64) * _SCORE_STEPS
+    steps = np.rint(scaled)
+    near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    if near_half.any():
+        steps[near_half] = [round(round(v, 4) * _SCORE_STEPS) for v in proba[near_half].tolist()]
+    return steps.astype(np.int64)
+
+
+@functools.cache
+def _score_texts() -> list[list[str]]:
+    """``'"label": 0.1234'`` for each label and step; ``k / 10_000`` is the float ``round`` returns."""
+    return [[f"{key}: {k / _SCORE_STEPS!r}" for k in range(_SCORE_STEPS + 1)] for key in _SCORE_KEYS]
 
 
 def _lines_chunk(
