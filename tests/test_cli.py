@@ -212,3 +212,21 @@ def test_evaluate_a_users_own_labeled_file(tiny_model_dir, tmp_path, capsys):
     f.write_text(json.dumps({"text": "x", "labels": ["salud"]}) + "\n")
     assert main(["evaluate", str(tiny_model_dir), "--data", str(f)]) == 2
     assert "unknown label 'salud'" in capsys.readouterr().err
+
+
+def test_progress_bar_only_on_a_terminal(tiny_model_dir, releases, tmp_path, monkeypatch):
+    """No bar (and no tqdm import) with --no-progress or when stderr is not a terminal; a bar on a terminal."""
+    code = (
+        "import sys; from bulletin_clf.cli import main; "
+        f"rc = main(['tag', {str(releases)!r}, '--model', {str(tiny_model_dir)!r}, '--out', {str(tmp_path / 'o.jsonl')!r}]); "
+        "assert rc == 0 and 'tqdm' not in sys.modules, sorted(m for m in sys.modules if 'tqdm' in m)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    import argparse
+
+    args = argparse.Namespace(no_progress=False, quiet=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    bar = cli._progress_bar(args, 3)
+    assert type(bar).__name__ == "tqdm_asyncio" or "tqdm" in type(bar).__module__
+    bar.close()
+    assert isinstance(cli._progress_bar(argparse.Namespace(no_progress=True, quiet=False), 3), cli._NoProgress)
