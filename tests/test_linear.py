@@ -146,3 +146,59 @@ def test_key_table_with_keys_that_share_their_home_slot() -> None:
     table = _KeyTable(keys, np.arange(len(keys)))
     assert table.lookup(keys).tolist() == list(range(len(keys)))
     assert table.lookup(candidates[home == home[0]][40:60]).tolist() == [-1] * 20
+
+
+class _FirstSeenIds(dict):
+    """A stand-in for _TokenCodes: each new token gets the next id, and calls are counted."""
+
+    def __missing__(self, token: bytes) -> int:
+        self[token] = len(self)
+        return self[token]
+
+
+def _packed_equals_split(packed, ids: _FirstSeenIds, data: bytes) -> None:
+    got = packed(data).tolist()
+    assert got == [ids[t] for t in data.split()], data
+
+
+@given(st.lists(st.sampled_from([b"de", b"medicamentos", b"a", b"\x01", b"x" * 7, b"y" * 8, b"z" * 9, b"w" * 16,
+                                 b"v" * 17, b"responsabilidades", b"0", b"\xe9xito", b"\xff" * 16, b"\xff" * 15]),
+                max_size=60),
+       st.lists(st.sampled_from([b" ", b"  ", b"   "]), min_size=61, max_size=61))
+@settings(max_examples=300, deadline=None)
+def test_packed_token_codes_equal_split_and_lookup(tokens: list[bytes], gaps: list[bytes]) -> None:
+    from bulletin_clf._linear import _PackedTokenCodes
+
+    ids = _FirstSeenIds()
+    packed = _PackedTokenCodes(ids)  # type: ignore[arg-type]
+    data = gaps[0] + b"".join(t + g for t, g in zip(tokens, gaps[1:], strict=False))
+    _packed_equals_split(packed, ids, data)
+    _packed_equals_split(packed, ids, data[::-1])  # now partly cached
+    _packed_equals_split(packed, ids, data.strip())
+
+
+def test_packed_token_codes_grow_and_empty_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bulletin_clf._linear import _PackedTokenCodes
+
+    monkeypatch.setattr(_PackedTokenCodes, "MAX_ENTRIES", 3000)
+    ids = _FirstSeenIds()
+    packed = _PackedTokenCodes(ids)  # type: ignore[arg-type]
+    rng = np.random.default_rng(1)
+    for _ in range(8):  # 8 x 2,000 new tokens: grows past its start size, then is emptied and refilled
+        tokens = [bytes(rng.integers(97, 123, rng.integers(1, 20)).astype(np.uint8)) for _ in range(2000)]
+        _packed_equals_split(packed, ids, b" ".join(tokens))
+        assert packed.count <= 3000 and 2 * packed.count <= len(packed.key0)
+    big = b" ".join(b"t%d" % i for i in range(5000))  # more new tokens than the table keeps: answered anyway
+    _packed_equals_split(packed, ids, big)
+    assert packed.count <= 3000
+
+
+@pytest.mark.parametrize("fold", [True, False])
+@pytest.mark.parametrize("drop_digits", [True, False])
+def test_translation_table_writes_only_spaces_as_white_space(fold: bool, drop_digits: bool) -> None:
+    """What _PackedTokenCodes relies on to find tokens and to mark empty slots."""
+    from bulletin_clf._linear import _byte_table
+
+    table = _byte_table(fold, drop_digits)
+    assert 0 not in table
+    assert all(b == 0x20 or not bytes([b]).isspace() for b in table)
