@@ -408,6 +408,9 @@ def _continues_across_page(prev: str, line: str) -> bool:
 def _split_block(lines: list[str], vocabulary: Vocabulary, joins: set[int]) -> list[str]:
     if not lines:
         return []
+    if len(lines) == 1:  # most blocks of born-digital text: nothing to split or join
+        only = _strip_marks(lines[0])
+        return [only] if any(ch.isalnum() for ch in only) else []
     width = max(len(ln) for ln in lines)
     paragraphs: list[list[str]] = []
     current: list[str] = []
@@ -485,7 +488,9 @@ def _strip_marks(text: str) -> str:
     # Symbol bullets and markdown emphasis are layout, not content; numbered
     # items keep their number. (str methods: a regex ``\s*\*+$`` searched
     # a long run of asterisks in quadratic time.)
-    text = _SYMBOL_BULLET.sub("", text)
+    bullet = _SYMBOL_BULLET.match(text)  # anchored: the one place sub() could replace
+    if bullet is not None:
+        text = text[bullet.end() :]
     if text.startswith("*"):
         text = text.lstrip("*").lstrip()
     if text.endswith("*"):
