@@ -45,7 +45,7 @@ def record_block() -> str:
         doc = next(iter_tagged_lines(collect_input_files([RELEASE]), tagger=load()))
     finally:
         os.chdir(here)
-    return "```json\n" + doc.lines.splitlines()[0] + "\n```"
+    return "```json\n" + doc.lines.decode("utf-8").splitlines()[0] + "\n```"
 
 
 def figures_block() -> str:

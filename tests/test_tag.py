@@ -245,7 +245,7 @@ def test_fast_record_lines_equal_json_dumps_of_the_records(tiny_model_dir, tmp_p
                     rec["warnings"] = doc.warnings
                 rec["date"] = "2024-06-12"
                 expected += json.dumps(rec, ensure_ascii=False) + "\n"
-            assert lines.lines == expected
+            assert lines.lines == expected.encode("utf-8")
     assert any("does not look like Spanish" in w for d in got for w in d.warnings)
 
 

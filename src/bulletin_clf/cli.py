@@ -317,7 +317,7 @@ def _tag_inputs(args: argparse.Namespace, tagger: Any, run: Any, done: set[tuple
             if run is not None:
                 run.add(doc.path, doc.doc_id, doc.lines)
             elif out_fh is not None:
-                out_fh.write(doc.lines.encode("utf-8"))
+                out_fh.write(doc.lines)
                 out_fh.flush()
             else:
                 for line in doc.lines.splitlines():

@@ -111,7 +111,7 @@ class PartialRun:
         self.path = out.with_name(out.name + ".partial")
         self.lock_path = out.with_name(out.name + ".lock")
         self.options = options
-        self._fh: IO[str] | None = None
+        self._fh: IO[bytes] | None = None
         self._lock_fh: IO[str] | None = None
 
     # -- lock ------------------------------------------------------------
@@ -222,8 +222,8 @@ class PartialRun:
             if header is None and not self._has_complete_line():
                 header, done = {"options": self.options}, set()  # killed while writing the header
                 self.path.write_bytes(b"")
-                self._fh = open(self.path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
-                self._write(json.dumps({"_format": PARTIAL_FORMAT, "options": self.options}) + "\n")
+                self._fh = open(self.path, "wb")  # noqa: SIM115
+                self._write(json.dumps({"_format": PARTIAL_FORMAT, "options": self.options}).encode() + b"\n")
                 return set()
             if header is None:
                 raise BulletinError(f"{display_path(self.path)}: not a partial file of this bulletin-clf; "
@@ -237,11 +237,11 @@ class PartialRun:
                 done = set()
             else:
                 self._trim_cut_line()
-                self._fh = open(self.path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
-                self._write(json.dumps({"_reset": True}) + "\n")  # what follows a cut file starts afresh
+                self._fh = open(self.path, "ab")  # noqa: SIM115
+                self._write(json.dumps({"_reset": True}).encode() + b"\n")  # what follows a cut file starts afresh
                 return done
-        self._fh = open(self.path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
-        self._write(json.dumps({"_format": PARTIAL_FORMAT, "options": self.options}) + "\n")
+        self._fh = open(self.path, "wb")  # noqa: SIM115
+        self._write(json.dumps({"_format": PARTIAL_FORMAT, "options": self.options}).encode() + b"\n")
         return set()
 
     def _has_complete_line(self) -> bool:
@@ -266,14 +266,15 @@ class PartialRun:
             if pos != size:
                 fh.truncate(pos)
 
-    def add(self, source: str, doc_id: str, lines: str) -> None:
-        """Append one finished file: its record lines, then its done marker."""
-        self._write(lines + json.dumps({"_done": {"source": source, "doc_id": doc_id}}, ensure_ascii=False) + "\n")
+    def add(self, source: str, doc_id: str, lines: bytes) -> None:
+        """Append one finished file: its record lines (UTF-8), then its done marker."""
+        marker = json.dumps({"_done": {"source": source, "doc_id": doc_id}}, ensure_ascii=False).encode("utf-8")
+        self._write(lines + marker + b"\n")
 
-    def _write(self, text: str) -> None:
+    def _write(self, data: bytes) -> None:
         assert self._fh is not None
         try:
-            self._fh.write(text)
+            self._fh.write(data)
             self._fh.flush()
         except OSError as exc:
             raise _disk_error(exc, self.path) from None

@@ -494,14 +494,18 @@ def _tag_chunk(
 
 @dataclass
 class DocLines:
-    """One file as the batch command writes it: finished JSON Lines records, built in the worker."""
+    """One file as the batch command writes it: finished JSON Lines records, built in the worker.
+
+    ``lines`` is UTF-8: encoded where it is made, in parallel, it crosses the
+    pipe and reaches the file as it is.
+    """
 
     path: str
     doc_id: str | None
     error: str | None
     warnings: list[str]
     dropped: list[DroppedLine]
-    lines: str
+    lines: bytes
     skipped: bool = False
 
 
@@ -568,7 +572,7 @@ def _lines_chunk(
     for r in reads:
         n = len(r.paragraphs)
         lines = _record_lines(r.doc, r.paragraphs, proba[row : row + n], codes[row : row + n], tagger,
-                              kwargs.get("explain", 0), kwargs.get("date")) if n else ""
+                              kwargs.get("explain", 0), kwargs.get("date")).encode("utf-8") if n else b""
         row += n
         d = r.doc
         out.append(DocLines(d.path, d.doc_id, d.error, d.warnings, d.dropped, lines, d.skipped))
