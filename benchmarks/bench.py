@@ -18,12 +18,14 @@ headline a median of paired ratios (run i of ours against run i of the peer):
 3. **The command**: `bulletin-clf tag FOLDER --out x.jsonl` on the corpus
    written as one .txt file per document, today's code against the code at
    ``--baseline-rev`` (the session-start version), `--jobs 1` and default
-   workers; beside it fastText's predict on pre-tokenised text.
+   workers, both with today's shipped model; the outputs of the two versions
+   are compared byte for byte. Beside it fastText's predict on pre-tokenised
+   text.
 4. **Scaling**: predict and the command (each output format) at 1k, 10k,
    100k and 1M paragraphs: time and peak memory (each run a fresh process;
    peak = summed PSS of the process tree, sampled every 20 ms).
 
-Run: ``pip install '.[bench]' && python benchmarks/bench.py`` (20-30 min on
+Run: ``pip install '.[bench]' && python benchmarks/bench.py`` (about 15 min on
 2 cores; ``--quick`` for a smaller run). Writes ``benchmarks/RESULTS.md`` and
 ``benchmarks/results.json``.
 """
@@ -31,6 +33,7 @@ Run: ``pip install '.[bench]' && python benchmarks/bench.py`` (20-30 min on
 from __future__ import annotations
 
 import argparse
+import filecmp
 import gzip
 import json
 import os
@@ -259,21 +262,25 @@ def baseline_checkout(rev: str) -> Path:
     return where
 
 
+SHIPPED_MODEL = ROOT / "src" / "bulletin_clf" / "models" / "default"
+
+
 def command_once(folder: Path, fmt: str, jobs: int | None, src: Path | None = None) -> dict:
-    out = folder.parent / f"{folder.name}.out.{fmt}"
+    """One timed run of the command; ``src``: run that version's code instead (same model, same options)."""
+    out = folder.parent / f"{folder.name}.{'baseline' if src is not None else 'today'}.out.{fmt}"
     out.unlink(missing_ok=True)
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
     cmd = [sys.executable, "-m", "bulletin_clf.cli", "tag", str(folder), "--out", str(out), "--format", fmt,
-           "--no-progress", *([] if jobs is None else ["--jobs", str(jobs)])]
+           "--model", str(SHIPPED_MODEL), "--no-progress", *([] if jobs is None else ["--jobs", str(jobs)])]
     seconds, peak, _ = run_measured(cmd, env=env)
     if fmt == "jsonl":
         with open(out, "rb") as fh:
             n = sum(1 for _ in fh)
     else:
         n = None
-    return {"seconds": seconds, "peak_mb": peak, "paragraphs": n}
+    return {"seconds": seconds, "peak_mb": peak, "paragraphs": n, "out": str(out)}
 
 
 # --- main --------------------------------------------------------------------------------
@@ -339,8 +346,10 @@ def main(argv: list[str] | None = None) -> None:
             old.append(command_once(folder, "jsonl", jobs, src=old_src))
         for x in new + old:
             x["per_second"] = new[0]["paragraphs"] / x["seconds"]
-        r["command"]["1" if jobs == 1 else "default"] = {"today": summary(new), "baseline": summary(old),
-                                                         "paired_ratio": paired(new, old)}
+        r["command"]["1" if jobs == 1 else "default"] = {
+            "today": summary(new), "baseline": summary(old), "paired_ratio": paired(new, old),
+            # the last run of each, byte for byte: same input, model and options
+            "identical_output": filecmp.cmp(new[-1]["out"], old[-1]["out"], shallow=False)}
         if jobs == 1:
             old_one = old
         else:  # what the issue asks: today's default setting against the earlier version with --jobs 1
@@ -388,7 +397,9 @@ def headline(r: dict) -> list[str]:
         f"default workers: {c['default_vs_baseline_1']:.2f}× the throughput of the session-start version with "
         f"`--jobs 1` (median {c['default']['today']['median']:,.0f} vs {c['1']['baseline']['median']:,.0f} "
         f"paragraphs/s); like for like, {c['1']['paired_ratio']:.2f}× with `--jobs 1` and "
-        f"{c['default']['paired_ratio']:.2f}× with each version's default workers; output byte-identical.",
+        f"{c['default']['paired_ratio']:.2f}× with each version's default workers; same model; output "
+        + ("byte-identical (compared in the run)." if c["1"]["identical_output"] and c["default"]["identical_output"]
+           else "NOT identical to the earlier version's."),
         f"Predict from Python strings, one core: {p1['paired_ratio']:.2f}× a tuned fastText "
         f"(median {p1['ours']['median']:,.0f} vs {p1['fasttext']['median']:,.0f} paragraphs/s).",
         "Macro-F1 against the tuned fastText, per held-out register: " + ", ".join(
