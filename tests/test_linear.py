@@ -187,10 +187,10 @@ def test_packed_token_codes_grow_and_empty_when_full(monkeypatch: pytest.MonkeyP
     for _ in range(8):  # 8 x 2,000 new tokens: grows past its start size, then is emptied and refilled
         tokens = [bytes(rng.integers(97, 123, rng.integers(1, 20)).astype(np.uint8)) for _ in range(2000)]
         _packed_equals_split(packed, ids, b" ".join(tokens))
-        assert packed.count <= 3000 and 2 * packed.count <= len(packed.key0)
+        assert packed.table.count <= 3000 and 2 * packed.table.count <= len(packed.table.values)
     big = b" ".join(b"t%d" % i for i in range(5000))  # more new tokens than the table keeps: answered anyway
     _packed_equals_split(packed, ids, big)
-    assert packed.count <= 3000
+    assert packed.table.count <= 3000
 
 
 @pytest.mark.parametrize("fold", [True, False])

@@ -232,56 +232,102 @@ def _byte_table(fold: bool, drop_digits: bool) -> bytes:
 _CODE_OFFSET = 3  # token codes start at -3 (see _TokenCodes)
 
 
-class _KeyTable:
-    """Exact lookup of int64 keys (n-gram keys) to columns: an open-addressing hash table.
+class _HashTable:
+    """Rows of uint64 key words to int64 values: open addressing with linear probing, in numpy.
 
-    Built once per model; a lookup is a few vectorised gathers, where a sorted
-    search costs one per halving. Keys are non-negative; ``-1`` marks an empty
-    slot and a key that is not in the table.
+    A batch of keys is a tuple of uint64 arrays, one per key word; the first
+    word is never 0, which marks an empty slot. A lookup is a few vectorised
+    gathers (an empty slot ends a key's search); inserting places every key
+    a slot further per step. The table grows to stay at most half full.
     """
 
-    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the high bits of key * 2^64/phi
+    _MULTIPLIERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))  # Fibonacci hashing
 
-    def __init__(self, keys: np.ndarray, columns: np.ndarray) -> None:
-        self.bits = max(4, int(len(keys) * 4 - 1).bit_length())  # load factor at most 1/4: short probes
-        self.mask = (1 << self.bits) - 1
-        self.keys = np.full(1 << self.bits, -1, dtype=np.int64)
-        self.columns = np.full(1 << self.bits, -1, dtype=np.int64)
-        pending = np.arange(len(keys))
-        home = self._home(keys)
+    def __init__(self, width: int, capacity: int = 1 << 11) -> None:
+        if not 1 <= width <= len(self._MULTIPLIERS):
+            raise ValueError(f"key width {width}: 1 or 2 words")
+        self.width = width
+        self._reset(capacity)
+
+    def _reset(self, capacity: int) -> None:
+        size = max(16, 1 << (2 * capacity - 1).bit_length())  # a power of two, at least twice the keys
+        self.bits = size.bit_length() - 1
+        self.keys = [np.zeros(size, dtype=np.uint64) for _ in range(self.width)]
+        self.values = np.zeros(size, dtype=np.int64)
+        self.count = 0
         self.max_probe = 0
-        probe = 0
-        while len(pending):  # linear probing, all keys placed step by step
-            slot = (home[pending] + probe) & self.mask
-            free = self.keys[slot] == -1
-            # Of the keys that reach the same free slot in this step, the first takes it.
-            _, first = np.unique(slot[free], return_index=True)
-            placed = pending[free][first]
-            self.keys[slot[free][first]] = keys[placed]
-            self.columns[slot[free][first]] = columns[placed]
-            self.max_probe = probe
-            taken = np.zeros(len(pending), dtype=bool)
-            taken[np.flatnonzero(free)[first]] = True
-            pending = pending[~taken]
-            probe += 1
 
-    def _home(self, keys: np.ndarray) -> np.ndarray:
-        return ((keys.astype(np.uint64) * self._MULTIPLIER) >> np.uint64(64 - self.bits)).astype(np.int64)
+    def clear(self) -> None:
+        self._reset(1 << 11)
 
-    def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """The column of each key, ``-1`` where the key is not in the table."""
-        found = np.full(len(keys), -1, dtype=np.int64)
-        pending = np.arange(len(keys))
-        home = self._home(keys)
+    def _slots(self, keys: tuple[np.ndarray, ...]) -> np.ndarray:
+        mixed = keys[0] * self._MULTIPLIERS[0]
+        for word, multiplier in zip(keys[1:], self._MULTIPLIERS[1:], strict=False):
+            mixed ^= word * multiplier
+        return (mixed >> np.uint64(64 - self.bits)).astype(np.int64)
+
+    def find(self, keys: tuple[np.ndarray, ...], missing: int) -> np.ndarray:
+        """The value of each key, ``missing`` where it is not in the table."""
+        found = np.full(len(keys[0]), missing, dtype=np.int64)
+        mask = (1 << self.bits) - 1
+        home = self._slots(keys)
+        pending = np.arange(len(keys[0]))
         for probe in range(self.max_probe + 1):
             if not len(pending):
                 break
-            slot = (home[pending] + probe) & self.mask
-            stored = self.keys[slot]
-            hit = stored == keys[pending]
-            found[pending[hit]] = self.columns[slot[hit]]
-            pending = pending[~hit & (stored != -1)]  # an empty slot ends the search: not there
+            slot = (home[pending] + probe) & mask
+            first = self.keys[0][slot]
+            hit = first == keys[0][pending]
+            for stored, key in zip(self.keys[1:], keys[1:], strict=True):
+                hit &= stored[slot] == key[pending]
+            found[pending[hit]] = self.values[slot[hit]]
+            pending = pending[~hit & (first != 0)]  # an empty slot ends the search
         return found
+
+    def insert(self, keys: tuple[np.ndarray, ...], values: np.ndarray) -> None:
+        """Add distinct keys that are not in the table yet."""
+        if 2 * (self.count + len(values)) > len(self.values):
+            used = self.keys[0] != 0
+            keys = tuple(np.concatenate([old[used], new]) for old, new in zip(self.keys, keys, strict=True))
+            values = np.concatenate([self.values[used], values])
+            self._reset(len(values))
+        mask = (1 << self.bits) - 1
+        home = self._slots(keys)
+        pending = np.arange(len(values))
+        probe = 0
+        while len(pending):
+            slot = (home[pending] + probe) & mask
+            free = np.flatnonzero(self.keys[0][slot] == 0)
+            _, first = np.unique(slot[free], return_index=True)  # one key per free slot
+            taken = free[first]
+            where, which = slot[taken], pending[taken]
+            for stored, key in zip(self.keys, keys, strict=True):
+                stored[where] = key[which]
+            self.values[where] = values[which]
+            self.max_probe = max(self.max_probe, probe)
+            keep = np.ones(len(pending), dtype=bool)
+            keep[taken] = False
+            pending = pending[keep]
+            probe += 1
+        self.count += len(values)
+
+
+class _KeyTable(_HashTable):
+    """Non-negative int64 n-gram keys to vocabulary columns, ``-1`` for a key not in it.
+
+    Built once per model; a lookup is a few vectorised gathers, where a sorted
+    search costs one per halving. Keys are stored plus one (0 marks an empty slot).
+    """
+
+    def __init__(self, keys: np.ndarray, columns: np.ndarray) -> None:
+        super().__init__(1, len(keys))
+        self.insert((keys.astype(np.uint64) + np.uint64(1),), np.asarray(columns, dtype=np.int64))
+
+    def _home(self, keys: np.ndarray) -> np.ndarray:
+        return self._slots((keys.astype(np.uint64) + np.uint64(1),))
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        return self.find((keys.astype(np.uint64) + np.uint64(1),), -1)
 
 
 _BYTE_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64)  # the low n bytes
@@ -304,66 +350,10 @@ class _PackedTokenCodes:
 
     MAX_TOKEN_BYTES = 16
     MAX_ENTRIES = 1 << 19  # table of at most 2^20 slots x 24 bytes: 24 MB
-    _M0, _M1 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)
 
     def __init__(self, codes: _TokenCodes) -> None:
         self.codes = codes
-        self._reset(1 << 12)
-
-    def _reset(self, size: int) -> None:
-        self.bits = size.bit_length() - 1
-        self.key0 = np.zeros(size, dtype=np.uint64)  # 0: an empty slot (no token starts with byte 0)
-        self.key1 = np.zeros(size, dtype=np.uint64)
-        self.values = np.zeros(size, dtype=np.int64)
-        self.count = 0
-        self.max_probe = 0
-
-    def _home(self, key0: np.ndarray, key1: np.ndarray) -> np.ndarray:
-        mixed = (key0 * self._M0) ^ (key1 * self._M1)
-        return (mixed >> np.uint64(64 - self.bits)).astype(np.int64)
-
-    def _find(self, key0: np.ndarray, key1: np.ndarray) -> np.ndarray:
-        found = np.full(len(key0), _NOT_FOUND, dtype=np.int64)
-        mask = (1 << self.bits) - 1
-        home = self._home(key0, key1)
-        pending = np.arange(len(key0))
-        for probe in range(self.max_probe + 1):
-            if not len(pending):
-                break
-            slot = (home[pending] + probe) & mask
-            stored = self.key0[slot]
-            hit = (stored == key0[pending]) & (self.key1[slot] == key1[pending])
-            found[pending[hit]] = self.values[slot[hit]]
-            pending = pending[~hit & (stored != 0)]  # an empty slot ends the search
-        return found
-
-    def _insert(self, key0: np.ndarray, key1: np.ndarray, values: np.ndarray) -> None:
-        """Add keys that are not in the table (distinct), growing it to keep it at most half full."""
-        if self.count + len(key0) > self.MAX_ENTRIES:
-            self._reset(1 << 12)
-        if 2 * (self.count + len(key0)) > len(self.key0):
-            used = self.key0 != 0
-            key0 = np.concatenate([self.key0[used], key0])
-            key1 = np.concatenate([self.key1[used], key1])
-            values = np.concatenate([self.values[used], values])
-            self._reset(1 << (2 * len(key0) - 1).bit_length())
-        mask = (1 << self.bits) - 1
-        home = self._home(key0, key1)
-        pending = np.arange(len(key0))
-        probe = 0
-        while len(pending):  # linear probing, every pending key one slot further per step
-            slot = (home[pending] + probe) & mask
-            free = np.flatnonzero(self.key0[slot] == 0)
-            _, first = np.unique(slot[free], return_index=True)  # one key per free slot
-            taken = free[first]
-            where, which = slot[taken], pending[taken]
-            self.key0[where], self.key1[where], self.values[where] = key0[which], key1[which], values[which]
-            self.max_probe = max(self.max_probe, probe)
-            keep = np.ones(len(pending), dtype=bool)
-            keep[taken] = False
-            pending = pending[keep]
-            probe += 1
-        self.count += len(key0)
+        self.table = _HashTable(2)
 
     def __call__(self, data: bytes) -> np.ndarray:
         """The code of every space-separated token of ``data``, in order."""
@@ -376,7 +366,7 @@ class _PackedTokenCodes:
         words = np.ndarray(shape=(len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))
         key0 = words[starts] & _BYTE_MASKS[np.minimum(lengths, 8)]
         key1 = words[starts + 8] & _BYTE_MASKS[np.clip(lengths - 8, 0, 8)]
-        codes = self._find(key0, key1)
+        codes = self.table.find((key0, key1), _NOT_FOUND)
         long = lengths > self.MAX_TOKEN_BYTES
         if long.any():
             at = np.flatnonzero(long)
@@ -388,8 +378,10 @@ class _PackedTokenCodes:
             at = new[first]
             values = np.array([self.codes[data[s - 1 : e - 1]] for s, e in zip(starts[at].tolist(), ends[at].tolist(), strict=True)],
                               dtype=np.int64)
+            if self.table.count + len(at) > self.MAX_ENTRIES:
+                self.table.clear()
             if len(at) <= self.MAX_ENTRIES:  # a buffer of more new tokens is answered, not cached
-                self._insert(key0[at], key1[at], values)
+                self.table.insert((key0[at], key1[at]), values)
             codes[new] = values[inverse.reshape(-1)]
         return codes
 

@@ -394,7 +394,7 @@ def looks_non_spanish(text: str) -> bool:
     # Each word lowered on its own (lowering the sample first can split a word:
     # "İ" lowers to "i" + a combining dot), in one call: no case mapping makes a space.
     counts = Counter(" ".join(words).lower().split(" "))
-    share = {lang: sum(counts[w] for w in vocab if w in counts) / len(words) for lang, vocab in _FUNCTION_WORDS.items()}
+    share = {lang: sum(counts[w] for w in vocab) / len(words) for lang, vocab in _FUNCTION_WORDS.items()}
     other = max(v for lang, v in share.items() if lang != "es")
     return other >= 0.08 and other > 1.5 * share["es"]
 
