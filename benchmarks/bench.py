@@ -409,6 +409,10 @@ def headline(r: dict) -> list[str]:
     ]
 
 
+def _min_median(s: dict) -> str:
+    return f"{s['min']:,.0f} / {s['median']:,.0f}"
+
+
 def write_markdown(r: dict) -> None:
     m, ft = r["machine"], r["fasttext"]
     lines = [
@@ -435,8 +439,7 @@ def write_markdown(r: dict) -> None:
               "| processes | ours min / median | fastText min / median | paired ratio | peak MB (ours / fastText) |",
               "|---|---|---|---|---|"]
     for jobs, v in r["predict"].items():
-        lines.append(f"| {jobs} | {v['ours']['min']:,.0f} / {v['ours']['median']:,.0f} | "
-                     f"{v['fasttext']['min']:,.0f} / {v['fasttext']['median']:,.0f} | {v['paired_ratio']:.2f} | "
+        lines.append(f"| {jobs} | {_min_median(v['ours'])} | {_min_median(v['fasttext'])} | {v['paired_ratio']:.2f} | "
                      f"{v['ours']['peak_mb']:.0f} / {v['fasttext']['peak_mb']:.0f} |")
     c = r["command"]
     lines += ["", f"## The command: `bulletin-clf tag FOLDER --out x.jsonl` ({c['files']:,} files, "
@@ -445,12 +448,11 @@ def write_markdown(r: dict) -> None:
               "|---|---|---|---|---|"]
     for key in ("1", "default"):
         v = c[key]
-        lines.append(f"| {key} | {v['today']['min']:,.0f} / {v['today']['median']:,.0f} | "
-                     f"{v['baseline']['min']:,.0f} / {v['baseline']['median']:,.0f} | {v['paired_ratio']:.2f} | "
+        lines.append(f"| {key} | {_min_median(v['today'])} | {_min_median(v['baseline'])} | {v['paired_ratio']:.2f} | "
                      f"{v['today']['peak_mb']:.0f} |")
     f = c["fasttext_pretokenised_per_second"]
-    lines += ["", f"Beside it, fastText's predict on the same paragraphs already tokenised: {f['min']:,.0f} / "
-              f"{f['median']:,.0f} paragraphs/s (no reading, segmenting or writing).", "",
+    lines += ["", f"Beside it, fastText's predict on the same paragraphs already tokenised: {_min_median(f)} "
+              "paragraphs/s (no reading, segmenting or writing).", "",
               "## Scaling (one process; median seconds, peak MB)", "",
               "| paragraphs | predict | command, jsonl | command, csv | command, parquet | files | command, default workers vs one process |",
               "|---|---|---|---|---|---|---|"]
